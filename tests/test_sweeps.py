@@ -137,3 +137,38 @@ def test_mean_interval_covers_known_case():
     assert low[1] == high[1] == 2.0
     with pytest.raises(ValueError, match="`confidence` must lie in"):
         sweeps.mean_interval(values, confidence=1.5)
+
+
+@pytest.mark.parametrize("anomaly", ["sink", "source", "shuffle"])
+def test_texture_curves_equal_plain_computation(rng, anomaly):
+    from pitfalls import anomalies
+
+    images = _brains(rng, n=3)
+    sigmas = np.array([0.0, 1.0, 3.0])
+    centres = np.array([[24, 20], [22, 18], [26, 21]])
+    fast = sweeps.texture_blur_curves(
+        images, anomaly, sigmas, radius=7, centres=centres, seed=5
+    )
+    fast_again = sweeps.texture_blur_curves(
+        images, anomaly, sigmas, radius=7, centres=centres, seed=5, n_jobs=1
+    )
+    np.testing.assert_array_equal(fast, fast_again)  # seeded, thread-independent
+    fn = {"sink": anomalies.sink_deformation, "source": anomalies.source_deformation}
+    streams = np.random.SeedSequence(5).spawn(3)
+    for k, image in enumerate(images):
+        mask = image > 0
+        if anomaly == "shuffle":
+            x, label = anomalies.pixel_shuffle(
+                image, centres[k], 7, mask=mask, rng=np.random.default_rng(streams[k])
+            )
+        else:
+            x, label = fn[anomaly](image, centres[k], 7, mask=mask)
+        for j, sigma in enumerate(sigmas):
+            score = np.abs(x - gaussian_blur(image, sigma))
+            expected = average_precision_score(label[mask], score[mask])
+            assert fast[j, k] == pytest.approx(expected, abs=1e-9)
+
+
+def test_texture_curves_reject_unknown_anomaly(rng):
+    with pytest.raises(ValueError, match="`anomaly` must be one of .* got 'blob'"):
+        sweeps.texture_blur_curves(_brains(rng, n=1), "blob", [1.0], radius=3)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dense_band", "blind_band", "safe_sigma", "chance_level", "histogram_peaks"]
+__all__ = ["closest_curve", "dense_band", "blind_band", "safe_sigma", "chance_level", "histogram_peaks"]
 
 
 def dense_band(values, *, mass: float = 0.8) -> tuple[float, float]:
@@ -136,3 +136,35 @@ def chance_level(labels, masks) -> np.ndarray:
     masks = np.asarray(masks, dtype=bool)
     axes = tuple(range(1, labels.ndim)) if labels.ndim > 2 else None
     return (labels & masks).sum(axis=axes) / masks.sum(axis=axes)
+
+
+def closest_curve(curve, curves):
+    """Index of the row of ``curves`` closest to ``curve`` in mean absolute difference.
+
+    Parameters
+    ----------
+    curve : array_like, shape (n,)
+        E.g. mean AP against sigma of a texture anomaly.
+    curves : array_like, shape (m, n)
+        E.g. mean AP against sigma for each disk intensity.
+
+    Returns
+    -------
+    index : int
+        Row of the smallest L1 distance (the first one on ties).
+    distances : numpy.ndarray, shape (m,)
+        Mean absolute difference to every row.
+
+    Examples
+    --------
+    >>> closest_curve([0.5, 0.4], [[1.0, 1.0], [0.6, 0.4], [0.0, 0.0]])[0]
+    1
+    """
+    curve = np.asarray(curve, dtype=float)
+    curves = np.asarray(curves, dtype=float)
+    if curves.ndim != 2 or curves.shape[1:] != curve.shape:
+        raise ValueError(
+            f"`curves` must have shape (m, {curve.size}), got {curves.shape}"
+        )
+    distances = np.abs(curves - curve).mean(axis=1)
+    return int(np.argmin(distances)), distances

@@ -35,7 +35,12 @@ __all__ = [
     "landscape_table",
     "mean_interval",
     "resolve_centres",
+    "texture_blur_curves",
+    "TEXTURE_ANOMALIES",
 ]
+
+#: Texture anomalies of the paper's second experiment, by name.
+TEXTURE_ANOMALIES = ("sink", "source", "shuffle")
 
 
 def ap_against_sorted_negatives(positives, negatives_sorted) -> np.ndarray:
@@ -282,25 +287,122 @@ def intensity_blur_landscape(
     def one(k):
         return _slice_landscape(images[k], masks[k], labels[k], intensities, sigmas)
 
-    out = np.empty((intensities.size, sigmas.size, n))
+    return _run_slices(
+        one, n, (intensities.size, sigmas.size), n_jobs, progress, "landscape"
+    )
+
+
+def _texture_function(anomaly):
+    from . import anomalies
+
+    table = {
+        "sink": anomalies.sink_deformation,
+        "source": anomalies.source_deformation,
+        "shuffle": anomalies.pixel_shuffle,
+    }
+    if callable(anomaly):
+        return anomaly
+    if anomaly not in table:
+        raise ValueError(
+            f"`anomaly` must be one of {sorted(table)} or a callable, got {anomaly!r}"
+        )
+    return table[anomaly]
+
+
+def texture_blur_curves(
+    images,
+    anomaly,
+    sigmas,
+    *,
+    radius,
+    centres=None,
+    seed=0,
+    masks=None,
+    n_jobs=None,
+    progress=False,
+    **anomaly_kwargs,
+) -> np.ndarray:
+    """Per-slice AP of the residual for a texture anomaly at each blur.
+
+    The paper's second experiment: the disk's pixels keep their intensities
+    but change their texture (sink or source deformation, pixel shuffle); the
+    reconstruction is the healthy slice blurred with each ``sigma``.
+
+    Parameters
+    ----------
+    images : array_like, shape (N, H, W)
+        Healthy slices.
+    anomaly : {"sink", "source", "shuffle"} or callable
+        The texture anomaly, or any function
+        ``f(image, centre, radius, *, mask, **kw) -> (anomalous, label)``.
+    sigmas : array_like, shape (n_s,)
+        Blur standard deviations, ``>= 0``.
+    radius, centres, seed, masks, n_jobs, progress
+        As in :func:`intensity_blur_landscape`. ``seed`` also seeds the
+        shuffle: slice ``k`` uses a generator spawned from it.
+    **anomaly_kwargs
+        Passed to the anomaly, e.g. ``strength`` of a deformation.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_s, N)
+        AP of every (sigma, slice) cell.
+
+    Notes
+    -----
+    The anomalous image is made once per slice; each blur then needs one sort
+    of the normal residual outside the label and one ranking of the label's
+    residuals, as in :func:`intensity_blur_landscape`.
+    """
+    fn = _texture_function(anomaly)
+    images, _, sigmas, radius, centres, masks = _prepare(
+        images, [0.0], sigmas, radius, centres, seed, masks
+    )
+    if fn is _texture_function("shuffle"):
+        if isinstance(seed, np.random.Generator):
+            generators = seed.spawn(len(images))
+        else:
+            streams = np.random.SeedSequence(seed).spawn(len(images))
+            generators = [np.random.default_rng(s) for s in streams]
+        extra = [{"rng": g} for g in generators]
+    else:
+        extra = [{} for _ in images]
+
+    def one(k):
+        image, mask = images[k], masks[k]
+        anomalous, label = fn(
+            image, centres[k], radius, mask=mask, **anomaly_kwargs, **extra[k]
+        )
+        normal = mask & ~label
+        row = np.empty(sigmas.size)
+        for j, sigma in enumerate(sigmas):
+            recon = gaussian_blur(image, float(sigma))
+            negatives = np.sort(np.abs(image[normal] - recon[normal]))
+            positives = np.abs(anomalous[label] - recon[label])
+            row[j] = ap_against_sorted_negatives(positives, negatives)
+        return row
+
+    return _run_slices(one, len(images), (sigmas.size,), n_jobs, progress, "texture")
+
+
+def _run_slices(one, n, cell_shape, n_jobs, progress, desc) -> np.ndarray:
+    """Evaluate ``one(k)`` for every slice ``k``, threaded, stacking on a last axis."""
+    out = np.empty((*cell_shape, n))
     workers = _n_workers(n_jobs)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=n, desc="landscape", unit="slice")
+        bar = tqdm(total=n, desc=desc, unit="slice")
+    pool = ThreadPoolExecutor(workers) if workers > 1 else None
     try:
-        if workers == 1:
-            results = map(one, range(n))
-        else:
-            pool = ThreadPoolExecutor(workers)
-            results = pool.map(one, range(n))
+        results = pool.map(one, range(n)) if pool else map(one, range(n))
         for k, res in enumerate(results):
-            out[:, :, k] = res
+            out[..., k] = res
             if bar is not None:
                 bar.update()
     finally:
-        if workers > 1:
+        if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         if bar is not None:
             bar.close()
