@@ -21,7 +21,19 @@ def _image_axis(ax, image, title, *, cmap="gray", vmin=0.0, vmax=1.0):
     return handle
 
 
-def residual_examples(anomalous, label, reconstructions, titles, *, vmax=None):
+def _crop_box(image, margin=4):
+    """Row and column slices of the nonzero region of ``image`` plus a margin."""
+    rows = np.flatnonzero(np.any(image != 0, axis=1))
+    cols = np.flatnonzero(np.any(image != 0, axis=0))
+    if rows.size == 0:
+        return slice(None), slice(None)
+    h, w = image.shape
+    return (slice(max(rows[0] - margin, 0), min(rows[-1] + margin + 1, h)),
+            slice(max(cols[0] - margin, 0), min(cols[-1] + margin + 1, w)))
+
+
+def residual_examples(anomalous, label, reconstructions, titles, *, vmax=None,
+                      crop=True):
     """The anomalous slice, then each reconstruction's residual with the label outlined.
 
     Parameters
@@ -32,20 +44,27 @@ def residual_examples(anomalous, label, reconstructions, titles, *, vmax=None):
     titles : sequence of str, one per reconstruction
     vmax : float, optional
         Upper end of the residual colour scale; default the largest residual.
+    crop : bool
+        Show only the nonzero region of the input (the brain) plus a margin.
     """
-    residuals = [np.abs(np.asarray(anomalous) - r) for r in reconstructions]
+    anomalous = np.asarray(anomalous)
+    box = _crop_box(anomalous) if crop else (slice(None), slice(None))
+    residuals = [np.abs(anomalous - r)[box] for r in reconstructions]
     vmax = max(float(r.max()) for r in residuals) if vmax is None else vmax
     n = len(reconstructions)
-    fig, axes = plt.subplots(2, n + 1, figsize=(2.1 * (n + 1), 4.4), squeeze=False)
-    _image_axis(axes[0, 0], anomalous, "input x")
-    axes[0, 0].contour(label, levels=[0.5], colors="tab:red", linewidths=0.8)
+    fig, axes = plt.subplots(2, n + 1, figsize=(1.9 * (n + 1) + 0.6, 4.2),
+                             squeeze=False, layout="constrained")
+    _image_axis(axes[0, 0], anomalous[box], "input x")
+    axes[0, 0].contour(np.asarray(label)[box], levels=[0.5], colors="tab:red",
+                       linewidths=0.8)
     axes[1, 0].set_axis_off()
     for j, (recon, res, title) in enumerate(zip(reconstructions, residuals, titles), 1):
-        _image_axis(axes[0, j], recon, f"r: {title}")
+        _image_axis(axes[0, j], np.asarray(recon)[box], f"r: {title}")
         handle = _image_axis(axes[1, j], res, f"|x - r|: {title}", cmap="magma",
                              vmax=vmax)
-        axes[1, j].contour(label, levels=[0.5], colors="cyan", linewidths=0.6)
-    fig.colorbar(handle, ax=axes[1, :].tolist(), shrink=0.8, label="residual")
+        axes[1, j].contour(np.asarray(label)[box], levels=[0.5], colors="cyan",
+                           linewidths=0.6)
+    fig.colorbar(handle, ax=axes[1, 1:].tolist(), shrink=0.9, label="residual")
     return fig
 
 
@@ -87,8 +106,9 @@ def landscape_figure(ap_mean, intensities, sigmas, brain_values, *, band=None,
     ax_hist.set_xlabel("disk intensity  /  normal-tissue intensity")
     ax_hist.set_ylabel("density")
     if band is not None:
-        for ax in (ax_map, ax_hist):
-            ax.axvspan(*band, color="tab:orange", alpha=0.18, lw=0)
+        for edge in band:
+            ax_map.axvline(edge, color="tab:orange", ls="--", lw=1.2)
+        ax_hist.axvspan(*band, color="tab:orange", alpha=0.25, lw=0)
         ax_hist.text(np.mean(band), ax_hist.get_ylim()[1] * 0.85, "dense band",
                      ha="center", fontsize=8, color="tab:orange")
     return fig
