@@ -23,7 +23,7 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pitfalls book --profile ci
-	$(PY) -m pytest tests _build/ci/book --nbval-lax --nbval-current-env \
+	$(PY) -m pytest src tests _build/ci/book --nbval-lax --nbval-current-env \
 		--book-html _build/ci/book/_build/html -p no:cacheprovider
 
 clean:
