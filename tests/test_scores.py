@@ -111,3 +111,20 @@ def test_empty_image_raises():
 def test_non_real_reconstruction_raises(bad):
     with pytest.raises(TypeError, match="`reconstruction` must be (a )?real-valued"):
         residual(np.zeros((2, 2)), bad)
+
+
+def test_reconstruction_error_pools_brain_pixels():
+    from pitfalls.scores import reconstruction_error
+
+    images = np.zeros((2, 3, 3))
+    recons = np.full((2, 3, 3), 0.5)
+    recons[1] = 0.1
+    masks = np.zeros((2, 3, 3), bool)
+    masks[0, 0, 0] = True
+    masks[1, :2] = True  # 6 pixels at 0.1, 1 pixel at 0.5
+    assert reconstruction_error(images, recons, masks=masks) == pytest.approx(1.1 / 7)
+    assert reconstruction_error(images, recons) == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="`masks` selects no pixel"):
+        reconstruction_error(images, recons, masks=np.zeros_like(masks))
+    with pytest.raises(ValueError, match="same shape"):
+        reconstruction_error(images, recons, masks=masks[0])

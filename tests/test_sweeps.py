@@ -172,3 +172,63 @@ def test_texture_curves_equal_plain_computation(rng, anomaly):
 def test_texture_curves_reject_unknown_anomaly(rng):
     with pytest.raises(ValueError, match="`anomaly` must be one of .* got 'blob'"):
         sweeps.texture_blur_curves(_brains(rng, n=1), "blob", [1.0], radius=3)
+
+
+@pytest.mark.parametrize("true_sigma", [0.8, 1.7, 3.2])
+def test_blur_equivalent_sigma_recovers_a_blur(rng, true_sigma):
+    images = _brains(rng, n=4, shape=(64, 56))
+
+    def blur(batch):
+        return gaussian_blur(batch, true_sigma)
+
+    result = sweeps.blur_equivalent_sigma(
+        blur, images, radius=6, intensities=np.linspace(0, 1, 21),
+        sigmas=np.linspace(0, 5, 101), seed=2,
+    )
+    assert abs(result.sigma - true_sigma) <= 0.1
+    assert result.distance < 1e-9  # the very same computation on the grid point
+    assert result.model_ap.shape == (21, 4)
+
+
+def test_model_curves_normal_mode_equals_blur_landscape(rng):
+    images = _brains(rng, n=3)
+    kw = dict(radius=5, seed=4)
+    model = sweeps.model_intensity_curves(
+        lambda b: gaussian_blur(b, 1.5), images, [0.1, 0.6, 0.9], **kw
+    )
+    landscape = sweeps.intensity_blur_landscape(images, [0.1, 0.6, 0.9], [1.5], **kw)
+    np.testing.assert_allclose(model, landscape[:, 0, :], atol=1e-12)
+
+
+def test_model_curves_anomalous_mode_matches_sklearn(rng):
+    from pitfalls import anomalies
+
+    images = _brains(rng, n=2)
+    centres = np.array([[24, 20], [20, 18]])
+
+    def recon(batch):  # a "model" that sees the disk: blur of its input
+        return gaussian_blur(batch, 2.0)
+
+    got = sweeps.model_intensity_curves(
+        recon, images, [0.2, 1.0], radius=6, centres=centres, mode="anomalous"
+    )
+    for a, intensity in enumerate([0.2, 1.0]):
+        for k, image in enumerate(images):
+            mask = image > 0
+            x, label = anomalies.paste_disk(image, centres[k], 6, intensity, mask=mask)
+            score = np.abs(x - gaussian_blur(x, 2.0))
+            assert got[a, k] == pytest.approx(
+                average_precision_score(label[mask], score[mask]), abs=1e-9
+            )
+
+
+def test_model_curves_validation(rng):
+    images = _brains(rng, n=1)
+    with pytest.raises(ValueError, match="`mode` must be 'normal' or 'anomalous'"):
+        sweeps.model_intensity_curves(lambda b: b, images, [0.5], radius=3, mode="x")
+    with pytest.raises(ValueError, match=r"must return an array of the input's shape"):
+        sweeps.model_intensity_curves(lambda b: b[:, :-1], images, [0.5], radius=3)
+    with pytest.raises(TypeError, match="`reconstruct` must be callable"):
+        sweeps.model_intensity_curves(3, images, [0.5], radius=3)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        sweeps.model_intensity_curves(lambda b: b * np.nan, images, [0.5], radius=3)

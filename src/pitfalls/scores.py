@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from pitfalls._validate import check_image_2d, check_images_3d, check_same_shape
+from pitfalls._validate import (
+    check_binary_mask,
+    check_image_2d,
+    check_images_3d,
+    check_same_shape,
+)
 
-__all__ = ["RESIDUAL_KINDS", "residual"]
+__all__ = ["RESIDUAL_KINDS", "reconstruction_error", "residual"]
 
 #: The residual kinds accepted by :func:`residual`.
 RESIDUAL_KINDS = ("absolute", "squared")
@@ -86,3 +91,36 @@ def residual(image, reconstruction, *, kind="absolute"):
     if kind == "absolute":
         return np.abs(difference)
     return np.square(difference)
+
+
+def reconstruction_error(images, reconstructions, *, masks=None) -> float:
+    """Mean absolute error of reconstructions of normal images, over brain pixels.
+
+    Parameters
+    ----------
+    images, reconstructions : array_like, shape (N, H, W) or (H, W)
+        Normal images and their reconstructions.
+    masks : array_like of bool, optional
+        Pixels to average over (the brain); default every pixel.
+
+    Returns
+    -------
+    float
+        The pooled mean of ``|image - reconstruction|`` over the selected pixels,
+        the "reconstruction error" the paper sets against AP.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> reconstruction_error(np.ones((2, 2)), np.zeros((2, 2)),
+    ...                      masks=np.eye(2, dtype=bool))
+    1.0
+    """
+    res = residual(images, reconstructions, kind="absolute")
+    if masks is None:
+        return float(res.mean())
+    masks = check_binary_mask(masks, "masks")
+    check_same_shape(res, masks, "images", "masks")
+    if not masks.any():
+        raise ValueError("`masks` selects no pixel")
+    return float(res[masks].mean())

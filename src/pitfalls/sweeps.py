@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,6 +38,9 @@ __all__ = [
     "resolve_centres",
     "texture_blur_curves",
     "TEXTURE_ANOMALIES",
+    "model_intensity_curves",
+    "blur_equivalent_sigma",
+    "BlurEquivalent",
 ]
 
 #: Texture anomalies of the paper's second experiment, by name.
@@ -518,3 +522,196 @@ def mean_interval(values, *, axis=-1, confidence=0.95):
     sem = np.nanstd(values, axis=axis, ddof=1) / np.sqrt(n)
     half = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)) * sem
     return mean, mean - half, mean + half
+
+
+def _call_reconstruct(reconstruct, batch: np.ndarray) -> np.ndarray:
+    out = np.asarray(reconstruct(batch), dtype=np.float64)
+    if out.shape != batch.shape:
+        raise ValueError(
+            f"`reconstruct` must return an array of the input's shape {batch.shape}, "
+            f"got {out.shape}"
+        )
+    if not np.isfinite(out).all():
+        raise ValueError("`reconstruct` returned NaN or infinite values")
+    return out
+
+
+def model_intensity_curves(
+    reconstruct,
+    images,
+    intensities,
+    *,
+    radius,
+    centres=None,
+    seed=0,
+    masks=None,
+    mode="normal",
+    progress=False,
+) -> np.ndarray:
+    """Per-slice AP against disk intensity for any reconstruction function.
+
+    Parameters
+    ----------
+    reconstruct : callable
+        Maps a batch ``(B, H, W)`` of images to reconstructions of the same
+        shape: a trained model (see :func:`pitfalls.train.reconstruct`), a
+        blur, or a user's own function.
+    images : array_like, shape (N, H, W)
+        Healthy slices.
+    intensities : array_like, shape (n_i,)
+        Disk intensities in [0, 1].
+    radius, centres, seed, masks
+        As in :func:`intensity_blur_landscape`.
+    mode : {"normal", "anomalous"}
+        ``"normal"`` (the paper's 3.1): the model reconstructs the healthy
+        slice and the disk is pasted into the input only, so one
+        reconstruction per slice serves every intensity. ``"anomalous"``
+        (3.2): the model reconstructs the slice with the disk pasted in, one
+        reconstruction per (intensity, slice).
+    progress : bool
+        Progress bar over intensities (``"anomalous"`` mode).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_i, N)
+        AP of the absolute residual over the brain pixels, per cell.
+    """
+    from .anomalies import paste_disk
+
+    if mode not in ("normal", "anomalous"):
+        raise ValueError(f"`mode` must be 'normal' or 'anomalous', got {mode!r}")
+    if not callable(reconstruct):
+        raise TypeError(f"`reconstruct` must be callable, got {type(reconstruct).__name__}")
+    images, intensities, _, radius, centres, masks = _prepare(
+        images, intensities, [0.0], radius, centres, seed, masks
+    )
+    labels = _labels(masks, centres, radius)
+    out = np.empty((intensities.size, len(images)))
+    if mode == "normal":
+        recons = _call_reconstruct(reconstruct, images)
+        for k, (image, mask, label, recon) in enumerate(
+            zip(images, masks, labels, recons)
+        ):
+            normal = mask & ~label
+            negatives = np.sort(np.abs(image[normal] - recon[normal]))
+            positives = np.abs(intensities[:, None] - recon[label][None, :])
+            out[:, k] = ap_against_sorted_negatives(positives, negatives)
+        return out
+    rows = range(intensities.size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        rows = tqdm(rows, desc="intensities", unit="intensity")
+    for a in rows:
+        pasted = np.stack([
+            paste_disk(image, centre, radius, float(intensities[a]), mask=mask)[0]
+            for image, centre, mask in zip(images, centres, masks)
+        ])
+        recons = _call_reconstruct(reconstruct, pasted)
+        residual = np.abs(pasted - recons)
+        for k, (mask, label) in enumerate(zip(masks, labels)):
+            negatives = np.sort(residual[k][mask & ~label])
+            out[a, k] = ap_against_sorted_negatives(residual[k][label], negatives)
+    return out
+
+
+@dataclass(frozen=True)
+class BlurEquivalent:
+    """Result of :func:`blur_equivalent_sigma`.
+
+    Attributes
+    ----------
+    sigma : float
+        The blur whose mean AP-vs-intensity curve is closest to the model's.
+    distance : float
+        Mean absolute difference between the two curves.
+    model_ap : numpy.ndarray, shape (n_i, N)
+        Per-slice AP of the model.
+    blur_ap : numpy.ndarray, shape (n_i, n_s, N)
+        Per-slice AP of every blur, on the same slices and disks.
+    distances : numpy.ndarray, shape (n_s,)
+        Distance of the model's mean curve to each blur's mean curve.
+    intensities, sigmas : numpy.ndarray
+        The grids.
+    """
+
+    sigma: float
+    distance: float
+    model_ap: np.ndarray
+    blur_ap: np.ndarray
+    distances: np.ndarray
+    intensities: np.ndarray
+    sigmas: np.ndarray
+
+
+def blur_equivalent_sigma(
+    reconstruct,
+    images,
+    *,
+    radius,
+    intensities=None,
+    sigmas=None,
+    centres=None,
+    seed=0,
+    masks=None,
+    mode="normal",
+    blur_ap=None,
+) -> BlurEquivalent:
+    """The Gaussian blur that misses the same anomalies as a reconstruction.
+
+    The model's mean AP-vs-intensity curve (:func:`model_intensity_curves`)
+    is compared in L1 with the curve of every blur of the landscape computed
+    on the same slices, disks, working size and radius; the closest blur's
+    sigma summarises the model's blind spot in the units of the paper's first
+    experiment.
+
+    Parameters
+    ----------
+    reconstruct : callable
+        ``(B, H, W) -> (B, H, W)``, see :func:`model_intensity_curves`.
+    images : array_like, shape (N, H, W)
+    radius : float
+    intensities : array_like, optional
+        Default 51 values in [0, 1].
+    sigmas : array_like, optional
+        Default 101 values in [0, 5].
+    centres, seed, masks, mode
+        As in :func:`model_intensity_curves`.
+    blur_ap : array_like, shape (n_i, n_s, N), optional
+        A landscape already computed on exactly these slices, disks and
+        grids, to compare several models without recomputing it.
+
+    Returns
+    -------
+    BlurEquivalent
+
+    Notes
+    -----
+    A model that is a Gaussian blur of ``s`` comes back with ``sigma`` within
+    the grid spacing of ``s``. For a real model the match is a summary of one
+    curve by one number: the distance says how good it is.
+    """
+    intensities = np.linspace(0, 1, 51) if intensities is None else intensities
+    sigmas = np.linspace(0, 5, 101) if sigmas is None else sigmas
+    images, intensities, sigmas, radius, centres, masks = _prepare(
+        images, intensities, sigmas, radius, centres, seed, masks
+    )
+    model_ap = model_intensity_curves(
+        reconstruct, images, intensities, radius=radius, centres=centres,
+        masks=masks, mode=mode,
+    )
+    if blur_ap is None:
+        blur_ap = intensity_blur_landscape(
+            images, intensities, sigmas, radius=radius, centres=centres, masks=masks
+        )
+    blur_ap = np.asarray(blur_ap, dtype=np.float64)
+    expected = (intensities.size, sigmas.size, len(images))
+    if blur_ap.shape != expected:
+        raise ValueError(f"`blur_ap` must have shape {expected}, got {blur_ap.shape}")
+    curve = model_ap.mean(axis=-1)
+    distances = np.abs(blur_ap.mean(axis=-1) - curve[:, None]).mean(axis=0)
+    best = int(np.argmin(distances))
+    return BlurEquivalent(
+        sigma=float(sigmas[best]), distance=float(distances[best]), model_ap=model_ap,
+        blur_ap=blur_ap, distances=distances, intensities=intensities, sigmas=sigmas,
+    )
