@@ -40,6 +40,7 @@ __all__ = [
     "synthetic_subjects",
     "equalize_histogram",
     "normalise",
+    "split_by_subject",
 ]
 
 _MNI152_FILES = {
@@ -891,3 +892,54 @@ def equalize_histogram(images, masks, *, nbins=256):
         if mask.any():
             out[k] = np.where(mask, equalize_hist(image, nbins=nbins, mask=mask), 0.0)
     return np.clip(out, 0.0, 1.0).reshape(arr.shape)
+
+
+def split_by_subject(slices: Slices, *, test_fraction=0.2, seed=0):
+    """Split slices into training and test sets with no subject in both.
+
+    Parameters
+    ----------
+    slices : Slices
+        As returned by :func:`load_slices` or :func:`synthetic_subjects`;
+        a subject is one distinct ``(source, subject)`` pair of ``info``
+        (one NIfTI file, or one synthetic subject).
+    test_fraction : float
+        Share of subjects in the test set, in (0, 1); at least one subject
+        goes to each side.
+    seed : int
+        Seeds the assignment of subjects.
+
+    Returns
+    -------
+    (train, test) : tuple of Slices
+
+    Examples
+    --------
+    >>> s = synthetic_subjects(3, size=64, n_slices=2, seed=0)
+    >>> train, test = split_by_subject(s, test_fraction=0.3)
+    >>> len(train.images), len(test.images)
+    (4, 2)
+    """
+    if not isinstance(slices, Slices):
+        raise TypeError(f"`slices` must be a Slices, got {type(slices).__name__}")
+    fraction = _check_fraction(test_fraction, "test_fraction")
+    if not 0 < fraction < 1:
+        raise ValueError(f"`test_fraction` must lie in (0, 1), got {test_fraction!r}")
+    keys = [(str(row["source"]), str(row["subject"])) for row in slices.info]
+    subjects = sorted(set(keys))
+    if len(subjects) < 2:
+        raise ValueError(
+            f"cannot split {len(subjects)} subject(s) into training and test sets"
+        )
+    order = np.random.default_rng(seed).permutation(len(subjects))
+    n_test = min(max(int(round(fraction * len(subjects))), 1), len(subjects) - 1)
+    test_subjects = {subjects[i] for i in order[:n_test]}
+    is_test = np.array([key in test_subjects for key in keys])
+
+    def pick(select):
+        idx = np.flatnonzero(select)
+        return Slices(
+            slices.images[idx], slices.masks[idx], [slices.info[i] for i in idx]
+        )
+
+    return pick(~is_test), pick(is_test)
