@@ -438,3 +438,25 @@ def test_cli_reports_bad_input(tmp_path, capsys):
     assert cli_train(["--data", str(bad), "--size", "32", "--out", str(tmp_path)]) == 1
     assert "--size" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / CHECKPOINT_NAME)
+
+
+def test_cli_trains_on_synthetic_subjects_via_module(tmp_path):
+    # the documented entry point: python -m pitfalls train ...
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "pitfalls", "train", "--model", "dense_ae",
+         "--latent-dim", "8", "--size", "32", "--steps", "2", "--batch-size", "4",
+         "--data", "mni152-synthetic:1", "--out", str(out), "--no-progress"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    model, config, extra = load_checkpoint(out)
+    assert config.image_size == 32 and extra["finished"]
+
+
+def test_cli_rejects_bad_synthetic_spec(tmp_path, capsys):
+    assert cli_train(["--data", "mni152-synthetic:x", "--out", str(tmp_path)]) == 1
+    assert "mni152-synthetic:N" in capsys.readouterr().err

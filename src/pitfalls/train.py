@@ -1019,21 +1019,38 @@ def _load_training_images(spec: str, size: int | None) -> np.ndarray:
     Parameters
     ----------
     spec : str
-        Path to a ``.npy`` file holding an ``(N, H, W)`` array.
+        ``mni152-synthetic:N`` (``N`` synthetic subjects of the bundled template,
+        8 axial slices each, seed 100: subjects that the book's test sets, seeded
+        below 100, do not contain), a directory of NIfTI volumes (every
+        eligible axial slice), or a ``.npy`` file holding an ``(N, H, W)`` array.
     size : int or None
-        Required side length; None accepts the size of the file.
+        Required side length; None accepts the size of a ``.npy`` file and means
+        128 for the other sources.
 
     Raises
     ------
     FileNotFoundError
-        If the file does not exist.
+        If the file or directory does not exist.
     ValueError
-        If ``spec`` is not a ``.npy`` file or the images have the wrong shape.
+        If ``spec`` is none of the above or the images have the wrong shape.
     """
+    from . import data
+
+    if spec.startswith("mni152-synthetic"):
+        _, _, count = spec.partition(":")
+        if not count.isdigit() or int(count) < 1:
+            raise ValueError(
+                f"`--data` must look like 'mni152-synthetic:N' with N >= 1, got {spec!r}"
+            )
+        slices = data.synthetic_subjects(int(count), seed=100, size=size or 128)
+        return slices.images
     path = Path(spec)
+    if path.is_dir():
+        return data.load_slices(path, size=size or 128).images
     if path.suffix != ".npy":
         raise ValueError(
-            f"`--data` must be a .npy file of images (N, H, W), got {spec!r}"
+            "`--data` must be 'mni152-synthetic:N', a directory of NIfTI volumes "
+            f"or a .npy file of images (N, H, W), got {spec!r}"
         )
     if not path.is_file():
         raise FileNotFoundError(f"`--data` file {spec!r} does not exist")
@@ -1074,7 +1091,9 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--checkpoint-every", type=int, default=100)
     parser.add_argument(
-        "--data", required=True, help=".npy file of training images (N, H, W)"
+        "--data",
+        required=True,
+        help="'mni152-synthetic:N', a NIfTI directory or a .npy file (N, H, W)",
     )
     parser.add_argument("--out", required=True, help="output directory of the run")
     parser.add_argument(
