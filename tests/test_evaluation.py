@@ -59,3 +59,15 @@ def test_split_by_subject_keeps_subjects_apart(slices):
     one = data.synthetic_subjects(1, size=64, n_slices=2, seed=4)
     with pytest.raises(ValueError, match="cannot split 1 subject"):
         data.split_by_subject(one)
+
+
+def test_load_model_for_checks_the_size(tmp_path):
+    from pitfalls.train import TrainConfig, save_checkpoint
+
+    config = TrainConfig(model="dense_ae", model_kwargs={"latent_dim": 4},
+                         image_size=32, steps=1)
+    path = save_checkpoint(tmp_path / "run", config.build_model(), config)
+    model, loaded = evaluation.load_model_for(tmp_path / "run", 32)
+    assert loaded.image_size == 32
+    with pytest.raises(ValueError, match="trained at 32x32, but the chapter works at 64x64"):
+        evaluation.load_model_for(path, 64)

@@ -15,7 +15,12 @@ import numpy as np
 from .scores import reconstruction_error
 from .sweeps import blur_equivalent_sigma, model_intensity_curves, resolve_centres
 
-__all__ = ["ModelEvaluation", "evaluate_reconstruction", "evaluation_table"]
+__all__ = [
+    "ModelEvaluation",
+    "evaluate_reconstruction",
+    "evaluation_table",
+    "load_model_for",
+]
 
 
 @dataclass(frozen=True)
@@ -153,3 +158,36 @@ def evaluation_table(evaluations):
             "blur_distance": [e.blur_distance for e in evaluations],
         }
     )
+
+
+def load_model_for(checkpoint, image_size: int):
+    """Load a checkpoint written by :mod:`pitfalls.train` for images of one size.
+
+    Parameters
+    ----------
+    checkpoint : path-like
+        A checkpoint file or the run directory holding it.
+    image_size : int
+        Working size of the chapter; the network must have been built for it.
+
+    Returns
+    -------
+    (model, config)
+
+    Raises
+    ------
+    ValueError
+        If the checkpoint's image size differs (the message names both), or
+        the file is not a valid checkpoint (see
+        :func:`pitfalls.train.load_checkpoint`).
+    """
+    from .train import load_checkpoint
+
+    model, config, _ = load_checkpoint(checkpoint)
+    if config.image_size != image_size:
+        raise ValueError(
+            f"checkpoint {str(checkpoint)!r} was trained at {config.image_size}x"
+            f"{config.image_size}, but the chapter works at {image_size}x{image_size}: "
+            f"set `size` to {config.image_size}"
+        )
+    return model, config

@@ -538,3 +538,103 @@ __all__ += [
     "agreement_figure",
     "prediction_curves",
 ]
+
+
+# ----------------------------------------------------------- trained models
+
+
+def training_curves(histories):
+    """Training and validation L1 loss against step, one line pair per model.
+
+    Parameters
+    ----------
+    histories : dict of str to dict
+        Model name to the ``history`` of :func:`pitfalls.train.train`
+        (``step``, ``train_loss``, ``val_loss``); None entries are skipped.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 3.4), layout="constrained")
+    colors = plt.cm.tab10(np.arange(len(histories)))
+    for (name, history), color in zip(histories.items(), colors):
+        if not history or not history.get("step"):
+            continue
+        ax.plot(history["step"], history["train_loss"], color=color, lw=1,
+                alpha=0.6)
+        val = [np.nan if v is None else v for v in history["val_loss"]]
+        ax.plot(history["step"], val, color=color, lw=1.6, label=name)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("L1 loss (thin: training, thick: validation)")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def model_curves(evaluations, blur_ap, sigmas, *, mode="normal", chance=None,
+                 confidence=0.95):
+    """AP against intensity per model, with the blur that matches it dashed.
+
+    Parameters
+    ----------
+    evaluations : sequence of pitfalls.evaluation.ModelEvaluation
+    blur_ap : array_like, shape (n_i, n_s, N)
+        The blur landscape the models were matched against.
+    sigmas : array_like, shape (n_s,)
+    mode : {"normal", "anomalous"}
+        Which curves: the model reconstructs the normal slice (3.1) or the
+        anomalous one (3.2). The matched blur is drawn in both.
+    chance : float, optional
+        AP of a random score, dotted.
+    """
+    n = len(evaluations)
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.8 * rows),
+                             sharex=True, sharey=True, squeeze=False,
+                             layout="constrained")
+    blur_mean = np.asarray(blur_ap).mean(axis=-1)
+    for ax, ev in zip(axes.flat, evaluations):
+        if mode == "normal":
+            x, ap = ev.intensities, ev.ap_normal
+        else:
+            x, ap = ev.anomalous_intensities, ev.ap_anomalous
+        mean, low, high = mean_interval(ap, axis=-1, confidence=confidence)
+        ax.plot(x, mean, color="tab:blue", label="model")
+        ax.fill_between(x, low, high, color="tab:blue", alpha=0.25, lw=0)
+        j = int(np.argmin(np.abs(np.asarray(sigmas) - ev.blur_sigma)))
+        ax.plot(ev.intensities, blur_mean[:, j], color="k", ls="--", lw=1,
+                label=rf"blur $\sigma$ = {ev.blur_sigma:.2f}")
+        if chance is not None:
+            ax.axhline(chance, color="0.5", ls=":", lw=1)
+        ax.set_title(ev.name, fontsize=9)
+        ax.legend(fontsize=7, loc="lower left")
+        ax.set_ylim(0, 1.02)
+    for ax in axes.flat[n:]:
+        ax.set_axis_off()
+    for ax in axes[-1]:
+        ax.set_xlabel("disk intensity")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("AP")
+    return fig
+
+
+def error_against_ap(table, *, ap_column="ap_normal"):
+    """Reconstruction error against mean AP, one labelled point per model.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As returned by :func:`pitfalls.evaluation.evaluation_table`.
+    ap_column : str
+        ``"ap_normal"`` or ``"ap_anomalous"``.
+    """
+    fig, ax = plt.subplots(figsize=(5.2, 3.6), layout="constrained")
+    ax.scatter(table["error"], table[ap_column], color="tab:blue")
+    for _, row in table.iterrows():
+        ax.annotate(row["model"], (row["error"], row[ap_column]), fontsize=8,
+                    xytext=(4, 3), textcoords="offset points")
+    ax.set_xlabel("reconstruction error (mean |h - r| over the brain)")
+    ax.set_ylabel("mean AP over intensities and slices")
+    ax.margins(x=0.25, y=0.2)
+    return fig
+
+
+__all__ += ["training_curves", "model_curves", "error_against_ap"]
