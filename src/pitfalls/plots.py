@@ -333,7 +333,8 @@ def residual_histograms(samples, intensities, *, ap=None, critical=None, bins=60
         axes[row, 0].set_ylabel("density")
     for ax in axes[-1]:
         ax.set_xlabel("residual")
-    axes[0, 0].legend(fontsize=7, loc="lower left")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
     return fig
 
 
@@ -412,7 +413,7 @@ def blind_spot_figure(profiles, brain_values, recon_values, titles, *, bins=100)
                          color="tab:orange", alpha=0.3, lw=0)
         mid.legend(fontsize=8)
         low.plot(spot.intensity, spot.exceedance, color="tab:purple",
-                 label="share of normal residuals\nabove the median anomalous")
+                 label="share of normal residuals\n$\\geq$ the median anomalous")
         low.plot(spot.intensity, spot.ap, color="tab:green", label="population AP")
         low.set_ylim(0, 1.02)
         low.set_xlabel("intensity $i$")
