@@ -10,9 +10,12 @@ from pitfalls.anomalies import (
     disk_label,
     paste_disk,
     pixel_shuffle,
+    pixel_shuffle_stack,
     sample_centres,
     sink_deformation,
+    sink_deformation_stack,
     source_deformation,
+    source_deformation_stack,
 )
 
 SHAPE = (64, 64)
@@ -403,6 +406,247 @@ def test_apply_to_stack_rejects_mismatch(kwargs, match):
 
 
 # --------------------------------------------------------------------------- #
+# Batched texture anomalies
+# --------------------------------------------------------------------------- #
+
+# (batched, single-image, extra keyword arguments) for every texture anomaly.
+STACKED = {
+    "sink": (sink_deformation_stack, sink_deformation, {"strength": 0.6}),
+    "source": (source_deformation_stack, source_deformation, {"strength": 0.6}),
+    "shuffle": (pixel_shuffle_stack, pixel_shuffle, {"rng": 5}),
+}
+# Interior, fractional, corner, edge and near-edge fractional centres.
+STACK_CENTRES = [
+    (30, 28),
+    (31.3, 27.8),
+    (0, 0),
+    (63, 63),
+    (0, 40.5),
+    (62.75, 0.25),
+    (8, 62),
+    (45.5, 17.5),
+]
+
+
+def _texture_stack(n):
+    """``n`` different white-noise slices and brain masks of shape SHAPE."""
+    images = np.random.default_rng(n).random((n, *SHAPE))
+    masks = np.stack([np.roll(BRAIN, 3 * i, axis=i % 2) for i in range(n)])
+    return images, masks
+
+
+def _per_slice(single, images, centres, radius, masks, kwargs):
+    """The reference: the single-image function called slice by slice."""
+    kwargs = dict(kwargs)
+    if "rng" in kwargs:  # one Generator shared by the slices, drawn in order
+        kwargs["rng"] = np.random.default_rng(kwargs["rng"])
+    pairs = [
+        single(
+            images[i],
+            centres[i],
+            radius,
+            mask=None if masks is None else masks[i],
+            **kwargs,
+        )
+        for i in range(len(images))
+    ]
+    return tuple(np.stack(a) for a in zip(*pairs))  # (N, H, W) each
+
+
+def assert_bitwise_equal(actual, expected):
+    """Equal bit for bit: also tells -0.0 from 0.0 and compares NaN payloads."""
+    assert actual.dtype == expected.dtype and actual.shape == expected.shape
+    assert np.array_equal(actual.view(np.uint8), expected.view(np.uint8))
+
+
+@pytest.mark.parametrize("name", STACKED)
+@pytest.mark.parametrize("use_mask", [False, True])
+@pytest.mark.parametrize("radius", [1, 4.5, 9, 23.7])
+def test_stack_equals_per_slice(name, use_mask, radius):
+    batched, single, kwargs = STACKED[name]
+    images, masks = _texture_stack(len(STACK_CENTRES))
+    masks = masks if use_mask else None
+    out, labels = batched(images, STACK_CENTRES, radius, masks=masks, **kwargs)
+    ref_out, ref_labels = _per_slice(
+        single, images, STACK_CENTRES, radius, masks, kwargs
+    )
+    assert out.dtype == np.float64 and labels.dtype == bool
+    assert_bitwise_equal(out, ref_out)
+    assert_bitwise_equal(labels, ref_labels)
+    changed = out != images
+    assert not (changed & ~labels).any()
+    if radius > 4:  # not only a pixel or two
+        assert changed[labels].mean() > 0.8
+
+
+@pytest.mark.parametrize("name", STACKED)
+def test_stack_equals_per_slice_on_random_cases(name):
+    # Random shapes, radii (from sub-pixel to larger than the image), integer
+    # and fractional centres, many of them on or near the border.
+    batched, single, kwargs = STACKED[name]
+    rng = np.random.default_rng(1)
+    for _ in range(60):
+        n = int(rng.integers(1, 6))
+        shape = tuple(int(s) for s in rng.integers(1, 40, size=2))
+        images = rng.normal(size=(n, *shape))
+        centres = rng.uniform(0, 1, size=(n, 2)) * (np.array(shape) - 1)
+        rounded = rng.random(n) < 0.3
+        centres[rounded] = np.round(centres[rounded])
+        centres[rng.random((n, 2)) < 0.2] = 0
+        radius = float(rng.choice([0.3, 0.5, 1, rng.uniform(0.1, 50)]))
+        masks = rng.random((n, *shape)) < 0.8 if rng.random() < 0.5 else None
+        out, labels = batched(images, centres, radius, masks=masks, **kwargs)
+        ref_out, ref_labels = _per_slice(
+            single, images, centres, radius, masks, kwargs
+        )
+        assert_bitwise_equal(out, ref_out)
+        assert_bitwise_equal(labels, ref_labels)
+
+
+def test_stack_labels_are_skimage_disks():
+    # The rasterisation is vectorised over the stack, but must select exactly
+    # the pixels of skimage.draw.disk on every slice: integer and fractional
+    # centres, disks clipped by the border, radii with boxes that hold no pixel.
+    rng = np.random.default_rng(2)
+    for _ in range(150):
+        n = int(rng.integers(1, 8))
+        shape = tuple(int(s) for s in rng.integers(1, 70, size=2))
+        centres = rng.uniform(0, 1, size=(n, 2)) * (np.array(shape) - 1)
+        rounded = rng.random(n) < 0.4
+        centres[rounded] = np.round(centres[rounded])
+        edge = rng.random((n, 2)) < 0.15
+        centres[edge] = (np.array(shape, dtype=float) - 1)[np.nonzero(edge)[1]]
+        radii = [rng.uniform(0.05, 2), rng.uniform(0.1, 40), rng.integers(1, 30)]
+        radius = float(rng.choice(radii))
+        _, labels = sink_deformation_stack(
+            np.zeros((n, *shape)), centres, radius, strength=0.3
+        )
+        for i in range(n):
+            expected = np.zeros(shape, dtype=bool)
+            expected[disk(centres[i], radius, shape=shape)] = True
+            np.testing.assert_array_equal(labels[i], expected)
+
+
+def test_stack_labels_follow_skimage_rounding_on_the_rim():
+    # Rim pixels with dy**2 + dx**2 == r**2 exactly: skimage's test
+    # (dy / r)**2 + (dx / r)**2 < 1 rounds to True for (40, 9) at r = 41 and
+    # (5, 3) at r = sqrt(34), where the algebraically equal
+    # (dy**2 + dx**2) / r**2 < 1 is False. Only replicating skimage's
+    # arithmetic gives its pixels.
+    shape = (100, 100)
+    cases = [(41.0, (50, 50), (40, 9)), (float(np.sqrt(34)), (20, 70), (5, 3))]
+    images = np.zeros((len(cases), *shape))
+    centres = [centre for _, centre, _ in cases]
+    for radius, centre, (dy, dx) in cases:
+        _, labels = pixel_shuffle_stack(images, centres, radius, rng=0)
+        i = centres.index(centre)
+        expected = np.zeros(shape, dtype=bool)
+        expected[disk(centre, radius, shape=shape)] = True
+        np.testing.assert_array_equal(labels[i], expected)
+        assert labels[i, centre[0] + dy, centre[1] + dx]
+        assert labels[i, centre[0] - dx, centre[1] - dy]
+
+
+def test_stack_disks_without_pixels():
+    # A box from ceil(c - r) to floor(c + r) can be empty: r = 0.2 around 3.5.
+    images, masks = _texture_stack(3)
+    centres = [(3.5, 3.5), (10.5, 0.5), (0.5, 63.0)]
+    for batched, _, kwargs in STACKED.values():
+        out, labels = batched(images, centres, 0.2, masks=masks, **kwargs)
+        assert not labels.any()
+        assert_bitwise_equal(out, images)
+
+
+@pytest.mark.parametrize("name", ["sink", "source"])
+@pytest.mark.parametrize("use_mask", [False, True])
+def test_stack_deformation_at_zero_strength_is_exact_identity(name, use_mask):
+    batched, _, _ = STACKED[name]
+    images, masks = _texture_stack(len(STACK_CENTRES))
+    masks = masks if use_mask else None
+    out, labels = batched(images, STACK_CENTRES, 11, masks=masks, strength=0.0)
+    assert labels.sum() > 500
+    assert_bitwise_equal(out, images)
+
+
+@pytest.mark.parametrize("rng", [9, "generator"])
+def test_stack_shuffle_draws_like_apply_to_stack(rng):
+    # One permutation per slice, in slice order, from one Generator; a slice
+    # whose disk misses its mask (slice 1) still makes its (empty) draw.
+    images, masks = _texture_stack(4)
+    masks[1] = False
+    centres = [(30, 28), (30, 28), (2.5, 61.5), (40, 20)]
+    gen_a, gen_b = np.random.default_rng(9), np.random.default_rng(9)
+    seed_a, seed_b = (9, 9) if rng == 9 else (gen_a, gen_b)
+    out, labels = pixel_shuffle_stack(images, centres, 7, masks=masks, rng=seed_a)
+    ref_out, ref_labels = apply_to_stack(
+        pixel_shuffle, images, centres, masks=masks, radius=7, rng=seed_b
+    )
+    assert_bitwise_equal(out, ref_out)
+    assert_bitwise_equal(labels, ref_labels)
+    assert not labels[1].any()
+    if rng == "generator":  # both consumed exactly the same draws
+        assert gen_a.integers(2**62) == gen_b.integers(2**62)
+    for i in (0, 2, 3):  # each slice keeps its own values
+        np.testing.assert_array_equal(
+            np.sort(out[i][labels[i]]), np.sort(images[i][labels[i]])
+        )
+    # The documented sequence: slice i draws rng.permutation(K_i), in order.
+    gen = np.random.default_rng(9)
+    for i in range(4):
+        rows, cols = np.nonzero(labels[i])
+        perm = gen.permutation(rows.size)
+        values = images[i][rows[perm], cols[perm]]
+        np.testing.assert_array_equal(out[i][rows, cols], values)
+
+
+@pytest.mark.parametrize("name", STACKED)
+@pytest.mark.parametrize(
+    "variant", ["fortran+uint8 mask", "strided+list mask", "broadcast mask", "uint8"]
+)
+def test_stack_accepts_other_layouts_and_dtypes(name, variant):
+    batched, single, kwargs = STACKED[name]
+    images, masks = _texture_stack(3)
+    centres = [(30, 28), (0, 63), (12.5, 3.25)]
+    images, masks = {
+        "fortran+uint8 mask": (np.asfortranarray(images), masks.astype(np.uint8)),
+        "strided+list mask": (images[:, ::-1, ::-1], masks[:, ::-1, ::-1].tolist()),
+        "broadcast mask": (images, np.broadcast_to(masks[:1], masks.shape)),
+        "uint8": ((images * 255).astype(np.uint8), masks),
+    }[variant]
+    out, labels = batched(images, np.array(centres), 9, masks=masks, **kwargs)
+    ref_out, ref_labels = _per_slice(
+        single, np.asarray(images), centres, 9, np.asarray(masks), kwargs
+    )
+    assert_bitwise_equal(out, ref_out)
+    assert_bitwise_equal(labels, ref_labels)
+
+
+@pytest.mark.parametrize("name", STACKED)
+def test_stack_input_never_mutated(name):
+    batched, _, kwargs = STACKED[name]
+    images, masks = _texture_stack(3)
+    centres = np.array([(30.0, 28.0), (0.0, 63.0), (12.5, 3.25)])
+    copies = images.copy(), masks.copy(), centres.copy()
+    for arr in (images, masks, centres):
+        arr.setflags(write=False)  # any in-place write would raise
+    out, labels = batched(images, centres, 9, masks=masks, **kwargs)
+    for arr, copy in zip((images, masks, centres), copies):
+        assert_bitwise_equal(arr, copy)
+    assert not np.shares_memory(out, images)
+    assert out.flags.writeable and out.flags.c_contiguous
+
+
+def test_single_image_functions_are_stacks_of_one():
+    for batched, single, kwargs in STACKED.values():
+        out, label = single(TEXTURE, (31.3, 27.8), 9, mask=BRAIN, **kwargs)
+        out_s, labels_s = batched(
+            TEXTURE[None], [(31.3, 27.8)], 9, masks=BRAIN[None], **kwargs
+        )
+        assert_bitwise_equal(out, out_s[0])
+        assert_bitwise_equal(label, labels_s[0])
+
+
+# --------------------------------------------------------------------------- #
 # Validation error paths
 # --------------------------------------------------------------------------- #
 
@@ -486,3 +730,59 @@ def test_disk_label_rejects_bad_mask_and_centre():
         disk_label(SHAPE, (3, 3), 2, mask=np.ones((3, 3), dtype=bool))
     with pytest.raises(ValueError, match=r"`centre` must lie inside"):
         disk_label(SHAPE, (3, 64.5), 2)
+
+
+@pytest.mark.parametrize("name", STACKED)
+@pytest.mark.parametrize(
+    ("override", "error", "match"),
+    [
+        ({"images": TEXTURE}, ValueError, r"`images` must be 3D \(N, H, W\), got"),
+        ({"images": np.ones((0, 4, 4))}, ValueError, r"`images` must not be empty"),
+        ({"images": BRAIN[None]}, TypeError, r"`images` must be a real-valued"),
+        ({"centres": [(3, 3)]}, ValueError, r"`centres` must have shape \(2, 2\) to"),
+        ({"centres": (3, 3)}, ValueError, r"\(2, 2\) to match `images`, got \(2,\)"),
+        ({"centres": np.zeros((2, 3))}, ValueError, r"got \(2, 3\)"),
+        ({"centres": [(3, 3), (64, 3)]}, ValueError, r"`centres\[1\]` must lie inside"),
+        ({"centres": [(-0.5, 3), (3, 3)]}, ValueError, r"`centres\[0\]` .*got \(-0.5"),
+        ({"centres": [(3, 3), (3, np.nan)]}, ValueError, r"`centres\[1\]` must lie"),
+        ({"centres": [("a", 3), (3, 3)]}, TypeError, r"`centres` must be an \(2, 2\)"),
+        ({"masks": np.ones((2, 64, 10))}, ValueError, r"`masks` and `images` must"),
+        ({"masks": BRAIN}, ValueError, r"`masks` and `images` must have the same"),
+        ({"masks": np.full((2, *SHAPE), 2)}, ValueError, r"`masks` must contain only"),
+        ({"radius": 0}, ValueError, r"`radius` must be > 0, got 0"),
+        ({"radius": -1.5}, ValueError, r"`radius` must be > 0, got -1.5"),
+        ({"radius": np.inf}, ValueError, r"`radius` must be > 0, got inf"),
+        ({"radius": "9"}, TypeError, r"`radius` must be a real number, got '9'"),
+    ],
+)
+def test_stack_validation(name, override, error, match):
+    batched, _, kwargs = STACKED[name]
+    args = {
+        "images": np.stack([TEXTURE] * 2),
+        "centres": [(30, 28), (3, 3)],
+        "radius": 5,
+        **override,
+    }
+    with pytest.raises(error, match=match):
+        batched(**args, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["sink", "source"])
+@pytest.mark.parametrize(
+    ("strength", "error", "match"),
+    [
+        (1.0, ValueError, r"`strength` must lie in \[0, 1\), got 1.0"),
+        (-0.1, ValueError, r"`strength` must lie in \[0, 1\), got -0.1"),
+        (np.nan, ValueError, r"`strength` must lie in \[0, 1\), got nan"),
+        ("0.5", TypeError, r"`strength` must be a real number, got '0.5'"),
+    ],
+)
+def test_stack_deformation_rejects_bad_strength(name, strength, error, match):
+    batched, _, _ = STACKED[name]
+    with pytest.raises(error, match=match):
+        batched(np.stack([TEXTURE] * 2), [(3, 3)] * 2, 5, strength=strength)
+
+
+def test_stack_shuffle_rejects_bad_rng():
+    with pytest.raises(TypeError, match=r"`rng` must be an int seed.*got float"):
+        pixel_shuffle_stack(np.stack([TEXTURE] * 2), [(3, 3)] * 2, 5, rng=0.5)

@@ -19,16 +19,21 @@ The four anomaly types are
 
 The last three change texture rather than brightness: the shuffle keeps the
 disk's histogram exactly, and the deformations only interpolate between values
-already present in the image.
+already present in the image. Each also has a batched form for an ``(N, H, W)``
+stack, :func:`sink_deformation_stack`, :func:`source_deformation_stack` and
+:func:`pixel_shuffle_stack`, which returns bit-for-bit what the single-image
+function returns slice by slice, but rasterises and transforms all the disks
+in one pass of array operations. The single-image functions run the same code
+on a stack of one; :func:`apply_to_stack` loops any generator over a stack.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
+from typing import NamedTuple
 
 import numpy as np
-from skimage.draw import disk
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validate import (
     as_generator,
@@ -49,6 +54,9 @@ __all__ = [
     "source_deformation",
     "deformation_exponent",
     "pixel_shuffle",
+    "sink_deformation_stack",
+    "source_deformation_stack",
+    "pixel_shuffle_stack",
     "apply_to_stack",
 ]
 
@@ -98,99 +106,253 @@ def _check_strength(strength) -> float:
     return float(strength)
 
 
-def _disk_pixels(shape, centre, radius, mask):
-    """Validate; return ``(label, rows, cols, centre)`` of disk ∩ mask.
+def _check_centres(centres, shape: tuple[int, int, int]) -> np.ndarray:
+    """Return ``centres`` as float64 ``(N, 2)``, each inside the ``(H, W)`` slices."""
+    n_images, n_rows, n_cols = shape
+    try:
+        arr = np.asarray(centres, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"`centres` must be an ({n_images}, 2) array of real numbers, "
+            f"got {type(centres).__name__}"
+        ) from err
+    if arr.shape != (n_images, 2):
+        raise ValueError(
+            f"`centres` must have shape ({n_images}, 2) to match `images`, "
+            f"got {arr.shape}"
+        )
+    rows, cols = arr[:, 0], arr[:, 1]
+    inside = (rows >= 0) & (rows <= n_rows - 1) & (cols >= 0) & (cols <= n_cols - 1)
+    if not inside.all():  # NaN fails every comparison and lands here too
+        i = int(np.flatnonzero(~inside)[0])
+        raise ValueError(
+            f"`centres[{i}]` must lie inside the images of shape {(n_rows, n_cols)}, "
+            f"got {tuple(arr[i].tolist())}"
+        )
+    return arr
 
-    ``rows, cols`` list the label's pixels in row-major order; ``centre`` is
-    the validated ``(row, col)`` float pair.
+
+class _Disks(NamedTuple):
+    """The rasterised disks of a stack, on one window per slice.
+
+    Slice ``i``'s window is rows ``top[i] + arange(Bh)`` and columns
+    ``left[i] + arange(Bw)`` of the image; it lies inside the image and
+    contains the slice's whole (clipped) disk.
     """
-    shape = _check_shape(shape)
-    row, col = check_centre(centre, shape)
-    radius = check_positive(radius, "radius")
 
-    # skimage evaluates its disk test on every pixel of `shape`. Running it on
-    # the disk's bounding box instead gives the same pixels bit-for-bit (the
-    # integer offsets cancel exactly in floating point) at a fraction of the cost
-    # on a large image. The box keeps a 1-pixel safety margin.
-    top = max(math.floor(row - radius) - 1, 0)
-    left = max(math.floor(col - radius) - 1, 0)
-    bottom = min(math.ceil(row + radius) + 2, shape[0])
-    right = min(math.ceil(col + radius) + 2, shape[1])
-    rows, cols = disk(
-        (row - top, col - left), radius, shape=(bottom - top, right - left)
-    )  # (K,) each, in box coordinates
-    # skimage returns np.nonzero of the box, hence row-major order (tested).
-    rows, cols = rows + top, cols + left
-    if mask is not None:
-        inside = _check_mask_for(mask, shape)[rows, cols]
-        rows, cols = rows[inside], cols[inside]
-    label = np.zeros(shape, dtype=bool)
-    label[rows, cols] = True
-    return label, rows, cols, (row, col)
+    inside: np.ndarray  # (N, Bh, Bw) bool: disk ∩ mask on the windows
+    top: np.ndarray  # (N,) intp
+    left: np.ndarray  # (N,) intp
+    flat: np.ndarray  # (K,) indices of the label pixels in the stack's ravel()
+
+    def per_pixel(self, grid):
+        """Values of a grid broadcastable to ``(N, Bh, Bw)`` at the label pixels."""
+        return _at_pixels(self.inside, grid)
 
 
-def _prepare(image, centre, radius, mask):
-    """Validate the common arguments of an anomaly.
+def _at_pixels(inside, grid):
+    """Return ``grid`` (broadcast to ``inside.shape``) where ``inside``, ``(K,)``."""
+    return np.broadcast_to(grid, inside.shape)[inside]
 
-    Returns ``(image, centre, radius, label, rows, cols)`` with ``rows, cols``
-    the label's pixels in row-major order.
+
+def _box_axis(centres, radius, size):
+    """One axis of skimage's disk test, for every slice at once.
+
+    Returns ``(start, q)``: the image index of each slice's window start,
+    ``(N,)``, and ``q[i, k] = (d / radius) ** 2`` with ``d`` the distance of
+    window offset ``k`` from the centre, measured as skimage measures it;
+    offsets outside skimage's clipped box hold ``inf`` so they never pass the
+    test. All windows have the length ``B`` of the longest box, ``(N, B)``.
     """
-    arr = check_image_2d(image)
-    label, rows, cols, centre = _disk_pixels(arr.shape, centre, radius, mask)
-    return arr, centre, float(radius), label, rows, cols
+    # skimage.draw.ellipse: the box runs from ceil(c - r) to floor(c + r),
+    # clipped to [0, size - 1]; with rotation 0 its "rotated radius" is r
+    # exactly (cos 0 = 1, sin 0 = 0).
+    box_start = np.maximum(np.ceil(centres - radius), 0.0)  # (N,)
+    box_stop = np.minimum(np.floor(centres + radius), size - 1.0)
+    length = box_stop - box_start + 1.0  # <= 0 for a box without pixels
+    n_box = max(int(length.max()), 0)  # <= size
+    # Shift windows of the common length back inside the image where needed.
+    start = np.minimum(box_start, size - n_box)  # (N,)
+    # Box-relative offsets: exact integers in float, as skimage's ogrid; the
+    # distance is taken from the box-relative centre c - box_start, and the
+    # products with cos 0 and sin 0 in skimage's formula are exact no-ops.
+    offsets = np.arange(n_box, dtype=np.float64) - (box_start - start)[:, None]
+    q = offsets - (centres - box_start)[:, None]  # (N, B)
+    q /= radius
+    q *= q
+    q[(offsets < 0) | (offsets >= length[:, None])] = np.inf
+    return start.astype(np.intp), q
 
 
-def _bilinear(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Sample ``image`` at real-valued ``(rows, cols)`` by bilinear interpolation.
+def _rasterise(labels, c_rows, c_cols, radius, masks):
+    """Mark every slice's disk ∩ mask in ``labels`` and return them as ``_Disks``.
 
-    Coordinates are clamped to the image extent first, so points beyond the
-    border take the nearest edge value. Interpolation uses the ``a + (b - a) * t``
-    form, which returns ``a`` exactly at ``t = 0`` and a constant exactly on a
+    ``labels`` is a zeroed C-contiguous bool ``(N, H, W)`` array, filled in
+    place. The disk of slice ``i`` is exactly that of
+    ``skimage.draw.disk((c_rows[i], c_cols[i]), radius, shape=(H, W))``: the
+    same box and the same floating-point test, evaluated for all slices at
+    once on windows of a common size. Pixels are listed slice by slice, in
+    row-major order within a slice, as :func:`numpy.nonzero` lists them.
+    """
+    n_images, n_rows, n_cols = labels.shape
+    top, q_rows = _box_axis(c_rows, radius, n_rows)  # (N,), (N, Bh)
+    left, q_cols = _box_axis(c_cols, radius, n_cols)  # (N,), (N, Bw)
+    inside = q_rows[:, :, None] + q_cols[:, None, :] < 1.0  # (N, Bh, Bw)
+    if masks is not None:
+        inside &= _windows(masks, top, left, inside.shape[1:])  # (N, Bh, Bw)
+    row_start = (np.arange(n_images) * n_rows + top)[:, None]  # (N, 1)
+    row_index = (row_start + np.arange(q_rows.shape[1])) * n_cols  # (N, Bh)
+    col_index = left[:, None] + np.arange(q_cols.shape[1])  # (N, Bw)
+    flat = _at_pixels(inside, row_index[:, :, None] + col_index[:, None, :])  # (K,)
+    labels.reshape(-1)[flat] = True
+    return _Disks(inside, top, left, flat)
+
+
+def _windows(stack, top, left, size):
+    """Return ``stack[i, top[i]:top[i] + Bh, left[i]:left[i] + Bw]`` for all ``i``.
+
+    The windows lie inside the slices; the result is ``(N, Bh, Bw)``.
+    """
+    n_box_rows, n_box_cols = size
+    if stack.shape[0] == 1:  # a plain slice: no view machinery for one image
+        row, col = top[0], left[0]
+        return stack[:, row : row + n_box_rows, col : col + n_box_cols]
+    views = sliding_window_view(stack, size, axis=(1, 2))  # (N, H', W', Bh, Bw)
+    return views[np.arange(stack.shape[0]), top, left]
+
+
+def _bilinear(stack, offsets, rows, cols):
+    """Sample ``stack`` at real ``(rows, cols)`` of the slices at ``offsets``.
+
+    ``stack`` is a C-contiguous ``(N, H, W)`` array and ``offsets`` (float)
+    the index of each point's slice start in ``stack.ravel()``. Coordinates
+    are clamped to the image extent first, so points beyond the border take
+    the nearest edge value. Interpolation uses the ``a + (b - a) * t`` form,
+    which returns ``a`` exactly at ``t = 0`` and a constant exactly on a
     constant image; at the last row/column the upper neighbour is the pixel
-    itself, so integer positions return the pixel value bit-for-bit.
+    itself, so integer positions return the pixel value exactly (bit-for-bit,
+    except that a -0.0 may come back as 0.0).
     """
-    n_rows, n_cols = image.shape
-    r = np.minimum(np.maximum(rows, 0.0), n_rows - 1.0)
-    c = np.minimum(np.maximum(cols, 0.0), n_cols - 1.0)
-    # Truncation is floor here: the clamped coordinates are non-negative.
-    r0 = r.astype(np.intp)
-    c0 = c.astype(np.intp)
-    fr = r - r0
-    fc = c - c0
-    # Gather the four neighbours through flat indices (cheaper than 2D fancy
-    # indexing). The lower/right neighbour is the pixel itself on the last
-    # row/column, where the weight fr or fc is 0 anyway.
-    i00 = r0 * n_cols + c0
-    i01 = i00 + (c0 < n_cols - 1)
-    i10 = i00 + (r0 < n_rows - 1) * n_cols
-    i11 = i10 + (c0 < n_cols - 1)
-    flat = np.ravel(image)
-    v00, v01, v10, v11 = flat[i00], flat[i01], flat[i10], flat[i11]
-    top = v00 + (v01 - v00) * fc
-    bottom = v10 + (v11 - v10) * fc
-    return top + (bottom - top) * fr
+    _, n_rows, n_cols = stack.shape
+    fr = np.clip(rows, 0.0, n_rows - 1.0)
+    fc = np.clip(cols, 0.0, n_cols - 1.0)
+    r0 = np.floor(fr)
+    c0 = np.floor(fc)
+    on_last_row = fr.max() == n_rows - 1
+    on_last_col = fc.max() == n_cols - 1
+    fr -= r0  # weights in [0, 1)
+    fc -= c0
+    # Index of the upper-left neighbour; integers stay exact in float64.
+    i00 = r0 * n_cols
+    i00 += c0
+    i00 += offsets
+    i00 = i00.astype(np.intp)
+    flat = stack.reshape(-1)
+    v00 = flat.take(i00)
+    if on_last_row or on_last_col:
+        # The lower/right neighbour is the pixel itself on the last row/column,
+        # where the weight fr or fc is 0 anyway.
+        i01 = i00 + (c0 < n_cols - 1)
+        i10 = i00 + (r0 < n_rows - 1) * n_cols
+        i11 = i10 + (c0 < n_cols - 1)
+        v01, v10, v11 = flat.take(i01), flat.take(i10), flat.take(i11)
+    else:  # every neighbour is one step away: gather from shifted views
+        v01 = flat[1:].take(i00)
+        v10 = flat[n_cols:].take(i00)
+        v11 = flat[n_cols + 1 :].take(i00)
+    # top = v00 + (v01 - v00) * fc, bottom likewise, then top + (bottom - top)
+    # * fr, computed in place.
+    v01 -= v00
+    v01 *= fc
+    v01 += v00
+    v11 -= v10
+    v11 *= fc
+    v11 += v10
+    v11 -= v01
+    v11 *= fr
+    v11 += v01
+    return v11
 
 
-def _radial_remap(image, centre, radius, exponent, mask):
-    """Resample the disk so distance ``rho`` reads from ``r * (rho / r) ** p``."""
-    arr, (c_row, c_col), r, label, rows, cols = _prepare(image, centre, radius, mask)
-    out = arr.copy()
-    if rows.size == 0:
-        return out, label
+def _remap_into(out, disks, c_rows, c_cols, radius, exponent):
+    """Radially remap the label pixels of every slice of ``out``, in place.
 
-    dy = rows - c_row
-    dx = cols - c_col
+    A pixel at distance ``rho`` from its slice's centre reads the original
+    image at distance ``r * (rho / r) ** p`` on the same ray. All values are
+    read before any is written, so the remap sees only original pixels.
+    """
+    if disks.flat.size == 0:
+        return
+    n_images, n_rows, n_cols = out.shape
+    _, n_box_rows, n_box_cols = disks.inside.shape
+    rows = disks.top[:, None] + np.arange(n_box_rows, dtype=np.float64)  # (N, Bh)
+    cols = disks.left[:, None] + np.arange(n_box_cols, dtype=np.float64)  # (N, Bw)
+    dy = disks.per_pixel((rows - c_rows[:, None])[:, :, None])  # (K,)
+    dx = disks.per_pixel((cols - c_cols[:, None])[:, None, :])
     rho = np.sqrt(dy * dy + dx * dx)
     # Source point = centre + (x - centre) * (rho / r) ** (p - 1); written as a
     # displacement of x so that p = 1 gives a zero shift and an exact identity.
     # The centre pixel itself (rho = 0) maps to itself for every p.
-    scale = np.power(rho / r, exponent - 1.0, out=np.ones_like(rho), where=rho > 0)
-    shift = scale - 1.0
-    src_rows = rows + dy * shift
-    src_cols = cols + dx * shift
+    with np.errstate(divide="ignore"):  # 0 ** (p - 1) at the centre, reset below
+        shift = np.power(rho / radius, exponent - 1.0)
+    shift[rho == 0] = 1.0
+    shift -= 1.0
+    dy *= shift
+    dy += disks.per_pixel(rows[:, :, None])  # source rows, x + (x - c) * shift
+    dx *= shift
+    dx += disks.per_pixel(cols[:, None, :])
+    size = n_rows * n_cols
+    offsets = disks.per_pixel(np.arange(0.0, n_images * size, size)[:, None, None])
+    out.reshape(-1)[disks.flat] = _bilinear(out, offsets, dy, dx)
 
-    out[rows, cols] = _bilinear(arr, src_rows, src_cols)
-    return out, label
+
+def _shuffle_into(out, disks, generator):
+    """Permute the label pixels of every slice of ``out`` among themselves.
+
+    Slice ``i`` (in order, empty labels included) draws
+    ``generator.permutation(K_i)``, the draw of :func:`pixel_shuffle`.
+    """
+    counts = np.count_nonzero(disks.inside, axis=(1, 2))  # (N,) label sizes
+    perms = [generator.permutation(int(k)) for k in counts]
+    # perms[i] indexes slice i's pixels; move it to their block of `flat`.
+    starts = np.cumsum(counts) - counts
+    order = np.concatenate(perms) + np.repeat(starts, counts)  # (K,)
+    values = out.reshape(-1)
+    values[disks.flat] = values.take(disks.flat.take(order))
+
+
+def _prepare_one(image, centre, radius, mask):
+    """Validate one slice; return ``(out, label, disks, c_rows, c_cols, radius)``.
+
+    ``out`` is a C-contiguous float64 copy of ``image`` and ``label`` its
+    disk ∩ mask; the stack helpers receive them as a stack of one.
+    """
+    arr = check_image_2d(image)
+    row, col = check_centre(centre, arr.shape)
+    radius = check_positive(radius, "radius")
+    if mask is not None:
+        mask = _check_mask_for(mask, arr.shape)[None]  # (1, H, W)
+    out = np.array(arr, dtype=np.float64, order="C")  # always a copy
+    label = np.zeros(arr.shape, dtype=bool)
+    c_rows, c_cols = np.array([row]), np.array([col])  # (1,) each
+    disks = _rasterise(label[None], c_rows, c_cols, radius, mask)
+    return out, label, disks, c_rows, c_cols, radius
+
+
+def _prepare_stack(images, centres, radius, masks):
+    """Validate a stack; return ``(out, labels, disks, c_rows, c_cols, radius)``."""
+    stack = check_images_3d(images)
+    centres = _check_centres(centres, stack.shape)
+    radius = check_positive(radius, "radius")
+    if masks is not None:
+        masks = check_binary_mask(masks, "masks")
+        check_same_shape(masks, stack, "masks", "images")
+    out = np.array(stack, dtype=np.float64, order="C")  # always a copy
+    labels = np.zeros(stack.shape, dtype=bool)
+    c_rows = np.ascontiguousarray(centres[:, 0])  # (N,)
+    c_cols = np.ascontiguousarray(centres[:, 1])
+    disks = _rasterise(labels, c_rows, c_cols, radius, masks)
+    return out, labels, disks, c_rows, c_cols, radius
 
 
 # --------------------------------------------------------------------------- #
@@ -230,10 +392,13 @@ def disk_label(shape, centre, radius, *, mask=None):
     The disk is :func:`skimage.draw.disk` with ``shape=shape``: the pixels
     ``(r, c)`` with ``(r - r0)**2 + (c - c0)**2 < radius**2``, clipped at the
     border. A disk near the border therefore keeps its round outline and only
-    loses the part outside the image. skimage's test is run on the disk's
-    bounding box rather than on the whole image, which selects exactly the
-    same pixels at a lower cost. The label may be empty if the disk misses
-    ``mask`` entirely; no warning is raised.
+    loses the part outside the image. skimage is not called: its arithmetic
+    (the same bounding box, the same floating-point test
+    ``((r - r0') / radius)**2 + ((c - c0') / radius)**2 < 1`` with
+    box-relative ``r0', c0'``) is replicated in array operations shared with
+    the batched anomalies, which select exactly the same pixels for integer
+    and fractional centres alike (tested against skimage). The label may be
+    empty if the disk misses ``mask`` entirely; no warning is raised.
 
     Examples
     --------
@@ -252,7 +417,13 @@ def disk_label(shape, centre, radius, *, mask=None):
     >>> int(disk_label((7, 7), (0, 0), 2.5).sum())  # a quarter-disk at the corner
     8
     """
-    label, _, _, _ = _disk_pixels(shape, centre, radius, mask)
+    shape = _check_shape(shape)
+    row, col = check_centre(centre, shape)
+    radius = check_positive(radius, "radius")
+    if mask is not None:
+        mask = _check_mask_for(mask, shape)[None]  # (1, H, W)
+    label = np.zeros(shape, dtype=bool)
+    _rasterise(label[None], np.array([row]), np.array([col]), radius, mask)
     return label
 
 
@@ -393,9 +564,8 @@ def paste_disk(image, centre, radius, intensity, *, mask=None):
     (True, 0.2)
     """
     intensity = check_in_range(intensity, "intensity", 0.0, 1.0)
-    arr, _, _, label, rows, cols = _prepare(image, centre, radius, mask)
-    out = arr.copy()
-    out[rows, cols] = intensity
+    out, label, disks, _, _, _ = _prepare_one(image, centre, radius, mask)
+    out.reshape(-1)[disks.flat] = intensity
     return out, label
 
 
@@ -499,7 +669,9 @@ def sink_deformation(image, centre, radius, *, mask=None, strength=0.5):
     True
     """
     p = deformation_exponent("sink", strength)
-    return _radial_remap(image, centre, radius, p, mask)
+    out, label, *geometry = _prepare_one(image, centre, radius, mask)
+    _remap_into(out[None], *geometry, p)
+    return out, label
 
 
 def source_deformation(image, centre, radius, *, mask=None, strength=0.5):
@@ -554,7 +726,9 @@ def source_deformation(image, centre, radius, *, mask=None, strength=0.5):
     array([4.  , 4.25, 5.  , 6.25])
     """
     p = deformation_exponent("source", strength)
-    return _radial_remap(image, centre, radius, p, mask)
+    out, label, *geometry = _prepare_one(image, centre, radius, mask)
+    _remap_into(out[None], *geometry, p)
+    return out, label
 
 
 def pixel_shuffle(image, centre, radius, *, mask=None, rng=None):
@@ -609,16 +783,207 @@ def pixel_shuffle(image, centre, radius, *, mask=None, rng=None):
     True
     """
     generator = as_generator(rng)
-    arr, _, _, label, rows, cols = _prepare(image, centre, radius, mask)
-    out = arr.copy()
-    perm = generator.permutation(rows.size)
-    out[rows, cols] = arr[rows[perm], cols[perm]]
+    out, label, disks, _, _, _ = _prepare_one(image, centre, radius, mask)
+    _shuffle_into(out[None], disks, generator)
     return out, label
 
 
 # --------------------------------------------------------------------------- #
 # Batches
 # --------------------------------------------------------------------------- #
+
+
+def sink_deformation_stack(images, centres, radius, *, masks=None, strength=0.5):
+    """Apply :func:`sink_deformation` to every slice of a stack in one pass.
+
+    Parameters
+    ----------
+    images : array_like, shape (N, H, W)
+        Slices to deform.
+    centres : array_like of float, shape (N, 2)
+        One disk centre ``(row, col)`` per slice, inside the image, e.g. from
+        :func:`sample_centres`.
+    radius : float
+        Disk radius ``r`` in pixels, > 0, shared by all slices.
+    masks : array_like of bool, shape (N, H, W), optional
+        One brain mask per slice; only disk pixels inside it are changed.
+    strength : float, default 0.5
+        Strength in [0, 1), shared by all slices; 0 returns the images
+        unchanged.
+
+    Returns
+    -------
+    anomalous : ndarray of float64, shape (N, H, W)
+        Deformed copy of ``images``.
+    labels : ndarray of bool, shape (N, H, W)
+        Disk ∩ mask of every slice.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` is not 3D, ``centres`` is not ``(N, 2)`` or a centre
+        lies outside the images, ``masks`` has another shape, ``radius`` is
+        not > 0 or ``strength`` is not in [0, 1).
+    TypeError
+        If ``images`` or ``centres`` are not real numbers.
+
+    See Also
+    --------
+    sink_deformation : the same transform on one slice; see it for the map.
+
+    Notes
+    -----
+    Slice ``i`` of the result is bit-for-bit
+    ``sink_deformation(images[i], centres[i], radius, mask=masks[i],
+    strength=strength)``, but the disks of all slices are rasterised and
+    resampled together in whole-stack array operations, so the cost no longer
+    carries a fixed per-slice overhead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pitfalls.anomalies import sink_deformation, sink_deformation_stack
+    >>> images = np.random.default_rng(0).random((3, 16, 16))
+    >>> centres = [(8, 8), (0.5, 3.25), (15, 15)]
+    >>> out, labels = sink_deformation_stack(images, centres, 5, strength=0.4)
+    >>> out.shape, labels.shape
+    ((3, 16, 16), (3, 16, 16))
+    >>> one, label = sink_deformation(images[1], centres[1], 5, strength=0.4)
+    >>> np.array_equal(out[1], one), np.array_equal(labels[1], label)
+    (True, True)
+    """
+    p = deformation_exponent("sink", strength)
+    out, labels, *geometry = _prepare_stack(images, centres, radius, masks)
+    _remap_into(out, *geometry, p)
+    return out, labels
+
+
+def source_deformation_stack(images, centres, radius, *, masks=None, strength=0.5):
+    """Apply :func:`source_deformation` to every slice of a stack in one pass.
+
+    Parameters
+    ----------
+    images : array_like, shape (N, H, W)
+        Slices to deform.
+    centres : array_like of float, shape (N, 2)
+        One disk centre ``(row, col)`` per slice, inside the image.
+    radius : float
+        Disk radius ``r`` in pixels, > 0, shared by all slices.
+    masks : array_like of bool, shape (N, H, W), optional
+        One brain mask per slice; only disk pixels inside it are changed.
+    strength : float, default 0.5
+        Strength in [0, 1), shared by all slices; 0 returns the images
+        unchanged.
+
+    Returns
+    -------
+    anomalous : ndarray of float64, shape (N, H, W)
+        Deformed copy of ``images``.
+    labels : ndarray of bool, shape (N, H, W)
+        Disk ∩ mask of every slice.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` is not 3D, ``centres`` is not ``(N, 2)`` or a centre
+        lies outside the images, ``masks`` has another shape, ``radius`` is
+        not > 0 or ``strength`` is not in [0, 1).
+    TypeError
+        If ``images`` or ``centres`` are not real numbers.
+
+    See Also
+    --------
+    source_deformation : the same transform on one slice.
+
+    Notes
+    -----
+    Slice ``i`` of the result is bit-for-bit
+    ``source_deformation(images[i], centres[i], radius, mask=masks[i],
+    strength=strength)``; see :func:`sink_deformation_stack`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pitfalls.anomalies import source_deformation_stack
+    >>> ramps = np.tile(np.arange(9.0), (2, 9, 1))  # two horizontal ramps
+    >>> out, labels = source_deformation_stack(ramps, [(4, 4), (4, 2)], 4)
+    >>> out[0, 4, 4:8]  # the ramp flattens near the centre
+    array([4.  , 4.25, 5.  , 6.25])
+    >>> [int(n) for n in labels.sum(axis=(1, 2))]  # the second disk is clipped
+    [45, 40]
+    """
+    p = deformation_exponent("source", strength)
+    out, labels, *geometry = _prepare_stack(images, centres, radius, masks)
+    _remap_into(out, *geometry, p)
+    return out, labels
+
+
+def pixel_shuffle_stack(images, centres, radius, *, masks=None, rng=None):
+    """Apply :func:`pixel_shuffle` to every slice of a stack in one pass.
+
+    Parameters
+    ----------
+    images : array_like, shape (N, H, W)
+        Slices to alter.
+    centres : array_like of float, shape (N, 2)
+        One disk centre ``(row, col)`` per slice, inside the image.
+    radius : float
+        Disk radius in pixels, > 0, shared by all slices.
+    masks : array_like of bool, shape (N, H, W), optional
+        One brain mask per slice; only disk pixels inside it take part in the
+        permutation.
+    rng : int, numpy.random.Generator or None, optional
+        Seed or generator of the permutations.
+
+    Returns
+    -------
+    anomalous : ndarray of float64, shape (N, H, W)
+        Copy of ``images`` whose label pixels hold a permutation of their
+        slice's original values.
+    labels : ndarray of bool, shape (N, H, W)
+        Disk ∩ mask of every slice.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` is not 3D, ``centres`` is not ``(N, 2)`` or a centre
+        lies outside the images, ``masks`` has another shape or ``radius`` is
+        not > 0.
+    TypeError
+        If ``images`` or ``centres`` are not real numbers, or ``rng`` is not
+        an int, None or a Generator.
+
+    See Also
+    --------
+    pixel_shuffle : the same transform on one slice.
+
+    Notes
+    -----
+    ``rng`` becomes one Generator, which draws ``permutation(K_i)`` for the
+    slices ``i = 0, 1, ..., N - 1`` in order (``K_i`` = label size, also for
+    empty labels): exactly the draws of
+    ``apply_to_stack(pixel_shuffle, images, centres, masks=masks,
+    radius=radius, rng=rng)``, so the two give identical results. Pixels are
+    only permuted within their own slice.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pitfalls.anomalies import apply_to_stack, pixel_shuffle
+    >>> from pitfalls.anomalies import pixel_shuffle_stack
+    >>> images = np.arange(2 * 7 * 7.0).reshape(2, 7, 7)
+    >>> centres = [(3, 3), (1, 5)]
+    >>> out, labels = pixel_shuffle_stack(images, centres, 2.5, rng=0)
+    >>> ref, _ = apply_to_stack(pixel_shuffle, images, centres, radius=2.5, rng=0)
+    >>> np.array_equal(out, ref)
+    True
+    >>> np.array_equal(np.sort(out[labels]), np.sort(images[labels]))
+    True
+    """
+    generator = as_generator(rng)
+    out, labels, disks, _, _, _ = _prepare_stack(images, centres, radius, masks)
+    _shuffle_into(out, disks, generator)
+    return out, labels
 
 
 def apply_to_stack(fn, images, centres, *, masks=None, **kwargs):
