@@ -14,6 +14,7 @@ __all__ = [
     "check_image_2d",
     "check_images_3d",
     "check_same_shape",
+    "check_images_and_masks",
     "check_binary_mask",
     "check_positive",
     "check_in_range",
@@ -119,3 +120,25 @@ def as_generator(seed_or_rng, name: str = "rng") -> np.random.Generator:
         f"`{name}` must be an int seed, None or numpy.random.Generator, "
         f"got {type(seed_or_rng).__name__}"
     )
+
+
+def check_images_and_masks(images, masks=None):
+    """Return a float64 ``(N, H, W)`` stack and its boolean brain masks.
+
+    ``masks`` defaults to ``images > 0``, the paper's brain mask. Raises if the
+    shapes differ or a slice has no brain pixel (naming its index).
+    """
+    images = check_images_3d(images)
+    if masks is None:
+        masks = images > 0
+    else:
+        masks = check_binary_mask(masks, "masks")
+        if masks.shape != images.shape:
+            raise ValueError(
+                f"`masks` must have the shape of `images` {images.shape}, "
+                f"got {masks.shape}"
+            )
+    empty = ~masks.any(axis=(1, 2))
+    if empty.any():
+        raise ValueError(f"`masks[{int(np.flatnonzero(empty)[0])}]` holds no brain pixel")
+    return images, masks

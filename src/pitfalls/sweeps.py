@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_binary_mask, check_images_3d, check_positive
+from ._validate import check_images_and_masks, check_positive
 from .reconstruction import gaussian_blur
 
 __all__ = [
@@ -157,22 +157,10 @@ def _check_grid(values, name: str, low: float, high: float | None) -> np.ndarray
 
 
 def _prepare(images, intensities, sigmas, radius, centres, seed, masks):
-    images = check_images_3d(images)
+    images, masks = check_images_and_masks(images, masks)
     intensities = _check_grid(intensities, "intensities", 0.0, 1.0)
     sigmas = _check_grid(sigmas, "sigmas", 0.0, None)
     check_positive(radius, "radius")
-    if masks is None:
-        masks = images > 0
-    else:
-        masks = check_binary_mask(masks, "masks")
-        if masks.shape != images.shape:
-            raise ValueError(
-                f"`masks` must have the shape of `images` {images.shape}, "
-                f"got {masks.shape}"
-            )
-    empty = ~masks.any(axis=(1, 2))
-    if empty.any():
-        raise ValueError(f"`masks[{int(np.flatnonzero(empty)[0])}]` holds no brain pixel")
     centres = resolve_centres(masks, centres, seed)
     return images, intensities, sigmas, float(radius), centres, masks
 

@@ -44,7 +44,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import check_binary_mask, check_images_3d, check_positive
+from ._validate import check_binary_mask, check_images_and_masks, check_positive
 from .reconstruction import gaussian_blur
 from .sweeps import _check_grid, _labels, _n_workers, _prepare, resolve_centres
 
@@ -116,24 +116,6 @@ def _check_n_quantiles(n_quantiles):
     if n_quantiles < 1:
         raise ValueError(f"`n_quantiles` must be >= 1, got {n_quantiles!r}")
     return int(n_quantiles)
-
-
-def _check_stack(images, masks):
-    images = check_images_3d(images)
-    if masks is None:
-        masks = images > 0
-    else:
-        masks = check_binary_mask(masks, "masks")
-        if masks.shape != images.shape:
-            raise ValueError(
-                f"`masks` must have the shape of `images` {images.shape}, "
-                f"got {masks.shape}"
-            )
-    empty = ~masks.any(axis=(1, 2))
-    if empty.any():
-        k = int(np.flatnonzero(empty)[0])
-        raise ValueError(f"`masks[{k}]` holds no brain pixel")
-    return images, masks
 
 
 def _check_sigma(sigma) -> float:
@@ -442,7 +424,7 @@ def brain_residuals(images, sigma, *, masks=None) -> BrainResiduals:
     >>> res.recon.shape, float(res.normal.max()), float(res.anomalous(0.75)[0])
     ((16,), 0.0, 0.25)
     """
-    images, masks = _check_stack(images, masks)
+    images, masks = check_images_and_masks(images, masks)
     recon = gaussian_blur(images, _check_sigma(sigma))
     r = recon[masks]
     return BrainResiduals(r, np.abs(images[masks] - r))
@@ -543,7 +525,7 @@ def predict_landscape(images, intensities, sigmas, *, radius, masks=None,
     >>> ap.round(4).tolist()  # AP = prevalence for i = 0.5, else 1
     [[0.0439, 0.0439], [1.0, 1.0]]
     """
-    images, masks = _check_stack(images, masks)
+    images, masks = check_images_and_masks(images, masks)
     intensities = _check_grid(intensities, "intensities", 0.0, 1.0)
     sigmas = _check_grid(sigmas, "sigmas", 0.0, None)
     n_quantiles = _check_n_quantiles(n_quantiles)
@@ -733,7 +715,7 @@ def blind_spot_profile(images, intensities, sigma, *, radius, masks=None,
     >>> spot.typical_residual.tolist(), spot.ap.round(4).tolist()
     ([0.0, 0.4], [0.0434, 1.0])
     """
-    images, masks = _check_stack(images, masks)
+    images, masks = check_images_and_masks(images, masks)
     intensities = _check_grid(intensities, "intensities", 0.0, 1.0)
     n_quantiles = _check_n_quantiles(n_quantiles)
     prevalence = float(_nominal_prevalence(radius, masks.sum(axis=(1, 2)).mean()))
