@@ -232,3 +232,33 @@ def test_model_curves_validation(rng):
         sweeps.model_intensity_curves(3, images, [0.5], radius=3)
     with pytest.raises(ValueError, match="NaN or infinite"):
         sweeps.model_intensity_curves(lambda b: b * np.nan, images, [0.5], radius=3)
+
+
+@pytest.mark.parametrize("sigma", [0.0, 0.3, 1.0, 2.7, 5.0])
+def test_windowed_blur_is_bitwise_the_full_blur(rng, sigma):
+    from pitfalls.sweeps import _blur_window
+
+    for shape, where in [((60, 50), (20, 40, 15, 30)), ((40, 40), (0, 40, 3, 40))]:
+        image = np.zeros(shape)
+        t, b, l, r = where
+        image[t:b, l:r] = rng.random((b - t, r - l))
+        mask = np.zeros(shape, bool)
+        mask[t + 2 : b, l : r - 1] = True
+        mask[5, 2] = True  # a masked pixel outside the nonzero region
+        window = _blur_window(image, mask, sigma_max=max(sigma, 1.0))
+        inside = gaussian_blur(image[window], sigma)
+        full = gaussian_blur(image, sigma)[window]
+        assert np.array_equal(inside[mask[window]], full[mask[window]])
+        assert mask[window].sum() == mask.sum()
+
+
+def test_disk_covering_the_whole_brain_has_ap_one():
+    images = np.zeros((1, 20, 20))
+    images[0, 9:11, 9:11] = 0.5  # a 2 x 2 brain inside the radius-5 disk
+    ap = sweeps.intensity_blur_landscape(images, [0.5, 0.9], [0.0, 2.0], radius=5,
+                                         centres=[[10, 10]])
+    ref = sweeps.intensity_blur_landscape_reference(
+        images, [0.5, 0.9], [0.0, 2.0], radius=5, centres=[[10, 10]]
+    )
+    np.testing.assert_allclose(ap, ref, atol=1e-12)
+    np.testing.assert_array_equal(ap, 1.0)
