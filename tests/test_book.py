@@ -71,7 +71,7 @@ document.getElementById("page").addEventListener("load", () => setTimeout(report
 </script></body></html>"""
 
 
-@pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS[:1])
+@pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
 def test_chapter_renders_in_browser(book_html, chapter, tmp_path):
     import json
 
