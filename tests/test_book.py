@@ -103,4 +103,7 @@ def test_chapter_renders_in_browser(book_html, chapter, tmp_path):
     assert match, "the probe page never reported: the chapter did not load"
     result = json.loads(match.group(1).replace("&quot;", '"'))
     assert result["images"] > 0 and result["broken"] == 0, result
-    assert result["math"] > 0, f"MathJax rendered no formula: {result}"
+    formulas = (book_html / f"{chapter}.html").read_text().count('class="math')
+    assert result["raw"] == 0, f"formulas left unrendered: {result}"
+    if formulas:
+        assert result["math"] > 0, f"MathJax rendered none of {formulas}: {result}"
