@@ -94,3 +94,25 @@ def test_source_hash_follows_package_sources(tmp_path):
     assert _book.source_hash(tmp_path) == first
     module.write_text("x = 2\n")
     assert _book.source_hash(tmp_path) != first
+
+
+def test_full_build_reexecutes_after_a_package_change(tmp_path, monkeypatch):
+    for name in ("_config.yml", "_toc.yml", "requirements.txt"):
+        (tmp_path / name).write_text("x: 1\n")
+    module = tmp_path / "src" / "pkg" / "mod.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("x = 1\n")
+    calls = []
+    monkeypatch.setattr(
+        _book, "_jupyter_book", lambda src, env, everything=False: calls.append(everything)
+    )
+    _book.build_full(tmp_path)  # first build: nothing to invalidate
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    cache.mkdir()
+    _book.build_full(tmp_path)  # unchanged: cache kept, incremental
+    assert cache.exists() and calls == [False, False]
+    module.write_text("x = 2\n")
+    _book.build_full(tmp_path)  # changed: cache cleared, every page re-read
+    assert not cache.exists() and calls[-1] is True
+    _book.build_full(tmp_path)
+    assert calls[-1] is False

@@ -5,9 +5,10 @@ Profiles
 ``full``
     The chapters as committed, every parameter at its full value, built in
     place into ``_build/html``. Jupyter Book's execution cache keys on the
-    notebooks' code only, so a change in the package would not re-execute
-    anything: the build records a hash of ``src/`` and ``requirements.txt`` and
-    clears the execution cache when it changes.
+    notebooks' code only, and Sphinx re-reads only changed sources, so a change
+    in the package would re-execute nothing: the build records a hash of
+    ``src/`` and ``requirements.txt``; when it changes, the execution cache is
+    cleared and every page is re-read (``--all``), so every chapter runs again.
 ``ci``
     Every chapter re-parameterised by papermill (without executing) with the
     small values of ``book/_profiles/ci.yml``, staged into ``_build/ci/book``
@@ -51,10 +52,12 @@ def source_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
-def _jupyter_book(source: Path, env: dict) -> None:
+def _jupyter_book(source: Path, env: dict, *, everything: bool = False) -> None:
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe), "build", str(source), "--path-output", str(source),
            "-W", "-n", "--keep-going"]
+    if everything:
+        cmd.append("--all")
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, env=env)
 
@@ -74,12 +77,14 @@ def build_full(root: Path) -> Path:
     build.mkdir(exist_ok=True)
     stamp = build / ".source-hash"
     current = source_hash(root)
-    if stamp.exists() and stamp.read_text() != current:
-        print("package sources changed: clearing the execution cache", flush=True)
+    changed = stamp.exists() and stamp.read_text() != current
+    if changed:
+        print("package sources changed: re-executing every chapter", flush=True)
         shutil.rmtree(build / ".jupyter_cache", ignore_errors=True)
+        stamp.unlink()  # an interrupted build must not look up to date
     env = dict(os.environ)
     env.setdefault("PITFALLS_CACHE_DIR", str(build / "cache"))
-    _jupyter_book(root, env)
+    _jupyter_book(root, env, everything=changed)
     stamp.write_text(current)
     return build / "html"
 
