@@ -207,3 +207,28 @@ def check_input(x: torch.Tensor, in_channels: int, image_size: int) -> None:
             f"`x` must have shape (B, {in_channels}, {image_size}, {image_size}), "
             f"got {tuple(x.shape)}"
         )
+
+
+class PlainAutoencoder(nn.Module):
+    """Shared ``forward`` of the autoencoders without an auxiliary loss.
+
+    Subclasses define ``encode`` and ``decode``.
+    """
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reconstruct ``x``.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Images of shape ``(B, C, S, S)``.
+
+        Returns
+        -------
+        reconstruction : torch.Tensor
+            Shape ``(B, C, S, S)``, unbounded.
+        aux_loss : torch.Tensor
+            Zero scalar: a plain autoencoder has no loss besides reconstruction.
+        """
+        reconstruction = self.decode(self.encode(x))
+        return reconstruction, x.new_zeros(())

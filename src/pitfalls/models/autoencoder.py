@@ -5,12 +5,19 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._blocks import GRID_SIZE, Decoder, Encoder, check_input, check_int
+from ._blocks import (
+    GRID_SIZE,
+    Decoder,
+    Encoder,
+    PlainAutoencoder,
+    check_input,
+    check_int,
+)
 
 __all__ = ["DenseAutoencoder"]
 
 
-class DenseAutoencoder(nn.Module):
+class DenseAutoencoder(PlainAutoencoder):
     """Convolutional autoencoder whose bottleneck is a vector of ``latent_dim``.
 
     The encoder reduces a ``(B, C, S, S)`` image to an 8x8 grid of features,
@@ -89,21 +96,3 @@ class DenseAutoencoder(nn.Module):
         features = self.from_latent(z)  # (B, W * 8 * 8)
         features = features.view(-1, *self._grid_shape)  # (B, W, 8, 8)
         return self.decoder(features)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Reconstruct ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Images of shape ``(B, C, S, S)``.
-
-        Returns
-        -------
-        reconstruction : torch.Tensor
-            Shape ``(B, C, S, S)``, unbounded.
-        aux_loss : torch.Tensor
-            Zero scalar: a plain autoencoder has no loss besides reconstruction.
-        """
-        reconstruction = self.decode(self.encode(x))
-        return reconstruction, x.new_zeros(())

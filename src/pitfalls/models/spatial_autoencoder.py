@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._blocks import Decoder, Encoder, check_input, check_int
+from ._blocks import Decoder, Encoder, PlainAutoencoder, check_input, check_int
 
 __all__ = ["SpatialAutoencoder"]
 
 
-class SpatialAutoencoder(nn.Module):
+class SpatialAutoencoder(PlainAutoencoder):
     """Convolutional autoencoder whose bottleneck is an 8x8 grid of few channels.
 
     The encoder reduces a ``(B, C, S, S)`` image to an 8x8 grid of features and
@@ -87,21 +87,3 @@ class SpatialAutoencoder(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Map latent grids ``(B, c, 8, 8)`` to images ``(B, C, S, S)``."""
         return self.decoder(self.from_latent(z))
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Reconstruct ``x``.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            Images of shape ``(B, C, S, S)``.
-
-        Returns
-        -------
-        reconstruction : torch.Tensor
-            Shape ``(B, C, S, S)``, unbounded.
-        aux_loss : torch.Tensor
-            Zero scalar: a plain autoencoder has no loss besides reconstruction.
-        """
-        reconstruction = self.decode(self.encode(x))
-        return reconstruction, x.new_zeros(())
