@@ -45,8 +45,12 @@ def main(argv=None) -> int:
     parser.add_argument("--grid", type=int, default=100, help="intensities = sigmas")
     parser.add_argument("--radius", type=float, default=20)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--reference-cells", type=int, default=300,
-                        help="cells timed for the plain computation; 0 = all")
+    parser.add_argument(
+        "--reference-cells",
+        type=int,
+        default=300,
+        help="cells timed for the plain computation; 0 = all",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -56,14 +60,21 @@ def main(argv=None) -> int:
     intensities = np.linspace(0, 1, args.grid)
     sigmas = np.linspace(0, 5, args.grid)
     n_cells = intensities.size * sigmas.size * len(images)
-    print(f"{len(images)} slices of {images.shape[1]} x {images.shape[2]}, "
-          f"{intensities.size} x {sigmas.size} grid, radius {args.radius:g}: "
-          f"{n_cells} cells")
+    print(
+        f"{len(images)} slices of {images.shape[1]} x {images.shape[2]}, "
+        f"{intensities.size} x {sigmas.size} grid, radius {args.radius:g}: "
+        f"{n_cells} cells"
+    )
 
     start = time.perf_counter()
     fast = sweeps.intensity_blur_landscape(
-        images, intensities, sigmas, radius=args.radius, centres=centres,
-        masks=masks, n_jobs=args.jobs,
+        images,
+        intensities,
+        sigmas,
+        radius=args.radius,
+        centres=centres,
+        masks=masks,
+        n_jobs=args.jobs,
     )
     t_fast = time.perf_counter() - start
     print(f"engine ({args.jobs} threads): {t_fast:9.2f} s for the full grid")
@@ -72,21 +83,29 @@ def main(argv=None) -> int:
     if args.reference_cells == 0:
         cells = np.argwhere(np.ones(fast.shape, bool))
     else:
-        cells = np.stack([rng.integers(0, n, args.reference_cells)
-                          for n in fast.shape], axis=1)
+        cells = np.stack(
+            [rng.integers(0, n, args.reference_cells) for n in fast.shape], axis=1
+        )
     worst = 0.0
     start = time.perf_counter()
     for a, b, k in cells:
         ref = sweeps.intensity_blur_landscape_reference(
-            images[k : k + 1], intensities[a : a + 1], sigmas[b : b + 1],
-            radius=args.radius, centres=centres[k : k + 1], masks=masks[k : k + 1],
+            images[k : k + 1],
+            intensities[a : a + 1],
+            sigmas[b : b + 1],
+            radius=args.radius,
+            centres=centres[k : k + 1],
+            masks=masks[k : k + 1],
         )
         worst = max(worst, abs(float(ref[0, 0, 0]) - float(fast[a, b, k])))
     t_ref = time.perf_counter() - start
     per_cell = t_ref / len(cells)
     t_ref_grid = per_cell * n_cells
-    kind = "measured" if args.reference_cells == 0 else (
-        f"{len(cells)} sampled cells, {per_cell * 1e3:.2f} ms each, extrapolated")
+    kind = (
+        "measured"
+        if args.reference_cells == 0
+        else (f"{len(cells)} sampled cells, {per_cell * 1e3:.2f} ms each, extrapolated")
+    )
     print(f"plain per-cell computation: {t_ref_grid:9.2f} s for the full grid ({kind})")
     print(f"ratio plain / engine: {t_ref_grid / t_fast:.0f}x")
     print(f"largest |AP difference| over the compared cells: {worst:.3e}")

@@ -67,7 +67,8 @@ function report() {{
   document.body.setAttribute("data-result",
     JSON.stringify({{images: imgs.length, broken: broken, math: math, raw: raw}}));
 }}
-document.getElementById("page").addEventListener("load", () => setTimeout(report, 4000));
+const frame = document.getElementById("page");
+frame.addEventListener("load", () => setTimeout(report, 4000));
 </script></body></html>"""
 
 
@@ -90,12 +91,25 @@ def test_chapter_renders_in_browser(book_html, chapter, tmp_path):
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/probe.html"
         dom = subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--no-first-run", "--disable-quic",
-             f"--user-data-dir={tmp_path / 'profile'}",
-             "--virtual-time-budget=20000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120, check=True,
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--virtual-time-budget=20000",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         ).stdout
     finally:
         server.shutdown()

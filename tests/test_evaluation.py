@@ -26,9 +26,16 @@ def test_evaluate_a_blur_as_a_model(slices):
         return gaussian_blur(batch, 1.2)
 
     result = evaluation.evaluate_reconstruction(
-        "blur 1.2", blur, images, radius=5, intensities=intensities,
-        anomalous_intensities=[0.2, 0.9], sigmas=sigmas, blur_ap=blur_ap,
-        centres=centres, masks=masks,
+        "blur 1.2",
+        blur,
+        images,
+        radius=5,
+        intensities=intensities,
+        anomalous_intensities=[0.2, 0.9],
+        sigmas=sigmas,
+        blur_ap=blur_ap,
+        centres=centres,
+        masks=masks,
     )
     assert result.blur_sigma == pytest.approx(1.2)
     assert result.blur_distance < 1e-12
@@ -36,7 +43,12 @@ def test_evaluate_a_blur_as_a_model(slices):
         reconstruction_error(images, blur(images), masks=masks)
     )
     expected = sweeps.model_intensity_curves(
-        blur, images, [0.2, 0.9], radius=5, centres=centres, masks=masks,
+        blur,
+        images,
+        [0.2, 0.9],
+        radius=5,
+        centres=centres,
+        masks=masks,
         mode="anomalous",
     )
     np.testing.assert_array_equal(result.ap_anomalous, expected)
@@ -64,10 +76,13 @@ def test_split_by_subject_keeps_subjects_apart(slices):
 def test_load_model_for_checks_the_size(tmp_path):
     from pitfalls.train import TrainConfig, save_checkpoint
 
-    config = TrainConfig(model="dense_ae", model_kwargs={"latent_dim": 4},
-                         image_size=32, steps=1)
+    config = TrainConfig(
+        model="dense_ae", model_kwargs={"latent_dim": 4}, image_size=32, steps=1
+    )
     path = save_checkpoint(tmp_path / "run", config.build_model(), config)
     model, loaded = evaluation.load_model_for(tmp_path / "run", 32)
     assert loaded.image_size == 32
-    with pytest.raises(ValueError, match="trained at 32x32, but the chapter works at 64x64"):
+    with pytest.raises(
+        ValueError, match="trained at 32x32, but the chapter works at 64x64"
+    ):
         evaluation.load_model_for(path, 64)

@@ -27,8 +27,10 @@ def nifti_dir(tmp_path_factory):
     for k in range(3):
         volume = np.flip(t1, axis=0) if k % 2 else t1
         volume = (volume * (900 + 100 * k)).astype(np.int16)[::2, ::2, ::2]
-        nib.save(nib.Nifti1Image(volume, np.diag([2.0, 2.0, 2.0, 1.0])),
-                 folder / f"subject{k}.nii.gz")
+        nib.save(
+            nib.Nifti1Image(volume, np.diag([2.0, 2.0, 2.0, 1.0])),
+            folder / f"subject{k}.nii.gz",
+        )
     return folder
 
 
@@ -49,8 +51,12 @@ def test_chapter_runs_on_a_nifti_directory(notebook, nifti_dir, tmp_path):
         params["cache_dir"] = str(tmp_path / "cache")
     out = tmp_path / "out.ipynb"
     papermill.execute_notebook(
-        str(notebook), str(out), parameters=params, cwd=str(notebook.parent),
-        kernel_name="python3", progress_bar=False,
+        str(notebook),
+        str(out),
+        parameters=params,
+        cwd=str(notebook.parent),
+        kernel_name="python3",
+        progress_bar=False,
     )
     executed = out.read_text()
     assert str(nifti_dir) in executed  # the override reached the notebook
@@ -104,7 +110,9 @@ def test_full_build_reexecutes_after_a_package_change(tmp_path, monkeypatch):
     module.write_text("x = 1\n")
     calls = []
     monkeypatch.setattr(
-        _book, "_jupyter_book", lambda src, env, everything=False: calls.append(everything)
+        _book,
+        "_jupyter_book",
+        lambda src, env, everything=False: calls.append(everything),
     )
     _book.build_full(tmp_path)  # first build: nothing to invalidate
     cache = tmp_path / "_build" / ".jupyter_cache"

@@ -61,8 +61,9 @@ def test_sigma_below_needs_the_curve_to_stay_below():
     assert np.isnan(summaries.sigma_below([1.0, 0.9, 0.8, 0.7], sigmas, 0.5))
     assert summaries.sigma_below([1.0, 0.5, 0.5, 0.5], sigmas, 0.5) == 1.0  # at
     # several curves, one level each
-    out = summaries.sigma_below([[1.0, 0.9, 0.1, 0.0], [1.0, 1.0, 1.0, 1.0]],
-                                sigmas, [0.5, 0.99])
+    out = summaries.sigma_below(
+        [[1.0, 0.9, 0.1, 0.0], [1.0, 1.0, 1.0, 1.0]], sigmas, [0.5, 0.99]
+    )
     np.testing.assert_array_equal(out, [2.0, np.nan])
     with pytest.raises(ValueError, match=r"shape \(\.\.\., 4\)"):
         summaries.sigma_below([1.0, 0.5], sigmas, 0.5)

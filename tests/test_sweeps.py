@@ -29,7 +29,9 @@ def test_landscape_equals_reference(rng, quantise):
     images = _brains(rng, quantise=quantise)
     intensities = np.array([0.0, 0.05, 0.3, 0.5, 0.95, 1.0])
     sigmas = np.array([0.0, 0.7, 2.0, 4.5])
-    fast = sweeps.intensity_blur_landscape(images, intensities, sigmas, radius=6, seed=3)
+    fast = sweeps.intensity_blur_landscape(
+        images, intensities, sigmas, radius=6, seed=3
+    )
     slow = sweeps.intensity_blur_landscape_reference(
         images, intensities, sigmas, radius=6, seed=3
     )
@@ -42,9 +44,15 @@ def test_landscape_explicit_centres_masks_and_threads(rng):
     masks = images > 0.3  # a mask narrower than images > 0
     centres = np.array([[24, 20], [20, 18], [30, 22], [24, 10]])
     kw = dict(radius=5, centres=centres, masks=masks)
-    one = sweeps.intensity_blur_landscape(images, [0.2, 0.9], [0.0, 1.5], n_jobs=1, **kw)
-    two = sweeps.intensity_blur_landscape(images, [0.2, 0.9], [0.0, 1.5], n_jobs=2, **kw)
-    ref = sweeps.intensity_blur_landscape_reference(images, [0.2, 0.9], [0.0, 1.5], **kw)
+    one = sweeps.intensity_blur_landscape(
+        images, [0.2, 0.9], [0.0, 1.5], n_jobs=1, **kw
+    )
+    two = sweeps.intensity_blur_landscape(
+        images, [0.2, 0.9], [0.0, 1.5], n_jobs=2, **kw
+    )
+    ref = sweeps.intensity_blur_landscape_reference(
+        images, [0.2, 0.9], [0.0, 1.5], **kw
+    )
     np.testing.assert_array_equal(one, two)
     np.testing.assert_allclose(one, ref, atol=1e-9)
 
@@ -89,7 +97,10 @@ def test_ap_against_sorted_negatives_hand_case():
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        (dict(intensities=[0.5, 1.2]), r"`intensities` must lie in \[0.0, 1.0\], got 1.2"),
+        (
+            dict(intensities=[0.5, 1.2]),
+            r"`intensities` must lie in \[0.0, 1.0\], got 1.2",
+        ),
         (dict(intensities=[]), "`intensities` must be a non-empty 1D"),
         (dict(sigmas=[-1.0]), "`sigmas` must lie in >= 0.0, got -1.0"),
         (dict(radius=0), "`radius` must be > 0, got 0"),
@@ -182,8 +193,12 @@ def test_blur_equivalent_sigma_recovers_a_blur(rng, true_sigma):
         return gaussian_blur(batch, true_sigma)
 
     result = sweeps.blur_equivalent_sigma(
-        blur, images, radius=6, intensities=np.linspace(0, 1, 21),
-        sigmas=np.linspace(0, 5, 101), seed=2,
+        blur,
+        images,
+        radius=6,
+        intensities=np.linspace(0, 1, 21),
+        sigmas=np.linspace(0, 5, 101),
+        seed=2,
     )
     assert abs(result.sigma - true_sigma) <= 0.1
     assert result.distance < 1e-9  # the very same computation on the grid point
@@ -240,10 +255,10 @@ def test_windowed_blur_is_bitwise_the_full_blur(rng, sigma):
 
     for shape, where in [((60, 50), (20, 40, 15, 30)), ((40, 40), (0, 40, 3, 40))]:
         image = np.zeros(shape)
-        t, b, l, r = where
-        image[t:b, l:r] = rng.random((b - t, r - l))
+        top, bottom, left, right = where
+        image[top:bottom, left:right] = rng.random((bottom - top, right - left))
         mask = np.zeros(shape, bool)
-        mask[t + 2 : b, l : r - 1] = True
+        mask[top + 2 : bottom, left : right - 1] = True
         mask[5, 2] = True  # a masked pixel outside the nonzero region
         window = _blur_window(image, mask, sigma_max=max(sigma, 1.0))
         inside = gaussian_blur(image[window], sigma)
@@ -255,8 +270,9 @@ def test_windowed_blur_is_bitwise_the_full_blur(rng, sigma):
 def test_disk_covering_the_whole_brain_has_ap_one():
     images = np.zeros((1, 20, 20))
     images[0, 9:11, 9:11] = 0.5  # a 2 x 2 brain inside the radius-5 disk
-    ap = sweeps.intensity_blur_landscape(images, [0.5, 0.9], [0.0, 2.0], radius=5,
-                                         centres=[[10, 10]])
+    ap = sweeps.intensity_blur_landscape(
+        images, [0.5, 0.9], [0.0, 2.0], radius=5, centres=[[10, 10]]
+    )
     ref = sweeps.intensity_blur_landscape_reference(
         images, [0.5, 0.9], [0.0, 2.0], radius=5, centres=[[10, 10]]
     )

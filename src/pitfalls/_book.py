@@ -54,8 +54,16 @@ def source_hash(root: Path) -> str:
 
 def _jupyter_book(source: Path, env: dict, *, everything: bool = False) -> None:
     exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe), "build", str(source), "--path-output", str(source),
-           "-W", "-n", "--keep-going"]
+    cmd = [
+        str(exe),
+        "build",
+        str(source),
+        "--path-output",
+        str(source),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     if everything:
         cmd.append("--all")
     print("+", " ".join(cmd), flush=True)
@@ -93,21 +101,31 @@ def stage_profile(root: Path, profile: str, stage: Path) -> list[Path]:
     """Copy the book into ``stage`` with every chapter re-parameterised."""
     import papermill
 
-    params = yaml.safe_load((root / "book" / "_profiles" / f"{profile}.yml").read_text())
+    params = yaml.safe_load(
+        (root / "book" / "_profiles" / f"{profile}.yml").read_text()
+    )
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, stage / name)
-    shutil.copytree(root / "book", stage / "book",
-                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    shutil.copytree(
+        root / "book",
+        stage / "book",
+        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"),
+    )
     staged = []
     for nb in chapters(root):
         out = stage / nb.relative_to(root)
         chapter_params = params.get(nb.stem, {}) or {}
         papermill.execute_notebook(
-            str(nb), str(out), parameters=chapter_params, prepare_only=True,
-            kernel_name="python3", progress_bar=False, log_output=False,
+            str(nb),
+            str(out),
+            parameters=chapter_params,
+            prepare_only=True,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
         )
         staged.append(out)
     return staged
@@ -125,7 +143,9 @@ def build_profile(root: Path, profile: str) -> Path:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="pitfalls book", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="pitfalls book", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--profile", choices=PROFILES, default="full")
     args = parser.parse_args(argv)
     root = _root()

@@ -95,7 +95,7 @@ def check_in_range(value, name: str, low: float, high: float) -> float:
 
 
 def check_centre(centre, shape: tuple[int, int], name: str = "centre") -> tuple:
-    """Return ``centre`` as a ``(row, col)`` float tuple inside an image of ``shape``."""
+    """Return ``centre`` as a float ``(row, col)`` inside an image of ``shape``."""
     arr = np.asarray(centre, dtype=float) if np.ndim(centre) == 1 else None
     if arr is None or arr.shape != (2,):
         raise ValueError(f"`{name}` must be a (row, col) pair, got {centre!r}")
@@ -140,5 +140,7 @@ def check_images_and_masks(images, masks=None):
             )
     empty = ~masks.any(axis=(1, 2))
     if empty.any():
-        raise ValueError(f"`masks[{int(np.flatnonzero(empty)[0])}]` holds no brain pixel")
+        raise ValueError(
+            f"`masks[{int(np.flatnonzero(empty)[0])}]` holds no brain pixel"
+        )
     return images, masks

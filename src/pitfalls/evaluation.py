@@ -1,4 +1,4 @@
-"""Evaluate a reconstruction function under the protocol of the paper's third experiment.
+"""Evaluate a reconstruction function as the paper's third experiment does.
 
 One call gathers what the chapter on trained models shows for each model: the
 reconstruction error on normal slices, AP against disk intensity when the model
@@ -114,12 +114,23 @@ def evaluate_reconstruction(
     recons = np.asarray(reconstruct(images), dtype=np.float64)
     error = reconstruction_error(images, recons, masks=masks)
     match = blur_equivalent_sigma(
-        reconstruct, images, radius=radius, intensities=intensities, sigmas=sigmas,
-        centres=centres, masks=masks, blur_ap=blur_ap,
+        reconstruct,
+        images,
+        radius=radius,
+        intensities=intensities,
+        sigmas=sigmas,
+        centres=centres,
+        masks=masks,
+        blur_ap=blur_ap,
     )
     ap_anomalous = model_intensity_curves(
-        reconstruct, images, anomalous_intensities, radius=radius, centres=centres,
-        masks=masks, mode="anomalous",
+        reconstruct,
+        images,
+        anomalous_intensities,
+        radius=radius,
+        centres=centres,
+        masks=masks,
+        mode="anomalous",
     )
     return ModelEvaluation(
         name=str(name),

@@ -28,12 +28,15 @@ def _crop_box(image, margin=4):
     if rows.size == 0:
         return slice(None), slice(None)
     h, w = image.shape
-    return (slice(max(rows[0] - margin, 0), min(rows[-1] + margin + 1, h)),
-            slice(max(cols[0] - margin, 0), min(cols[-1] + margin + 1, w)))
+    return (
+        slice(max(rows[0] - margin, 0), min(rows[-1] + margin + 1, h)),
+        slice(max(cols[0] - margin, 0), min(cols[-1] + margin + 1, w)),
+    )
 
 
-def residual_examples(anomalous, label, reconstructions, titles, *, vmax=None,
-                      crop=True):
+def residual_examples(
+    anomalous, label, reconstructions, titles, *, vmax=None, crop=True
+):
     """The anomalous slice, then each reconstruction's residual with the label outlined.
 
     Parameters
@@ -52,24 +55,33 @@ def residual_examples(anomalous, label, reconstructions, titles, *, vmax=None,
     residuals = [np.abs(anomalous - r)[box] for r in reconstructions]
     vmax = max(float(r.max()) for r in residuals) if vmax is None else vmax
     n = len(reconstructions)
-    fig, axes = plt.subplots(2, n + 1, figsize=(1.9 * (n + 1) + 0.6, 4.2),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        2,
+        n + 1,
+        figsize=(1.9 * (n + 1) + 0.6, 4.2),
+        squeeze=False,
+        layout="constrained",
+    )
     _image_axis(axes[0, 0], anomalous[box], "input x")
-    axes[0, 0].contour(np.asarray(label)[box], levels=[0.5], colors="tab:red",
-                       linewidths=0.8)
+    axes[0, 0].contour(
+        np.asarray(label)[box], levels=[0.5], colors="tab:red", linewidths=0.8
+    )
     axes[1, 0].set_axis_off()
     for j, (recon, res, title) in enumerate(zip(reconstructions, residuals, titles), 1):
         _image_axis(axes[0, j], np.asarray(recon)[box], f"r: {title}")
-        handle = _image_axis(axes[1, j], res, f"|x - r|: {title}", cmap="magma",
-                             vmax=vmax)
-        axes[1, j].contour(np.asarray(label)[box], levels=[0.5], colors="cyan",
-                           linewidths=0.6)
+        handle = _image_axis(
+            axes[1, j], res, f"|x - r|: {title}", cmap="magma", vmax=vmax
+        )
+        axes[1, j].contour(
+            np.asarray(label)[box], levels=[0.5], colors="cyan", linewidths=0.6
+        )
     fig.colorbar(handle, ax=axes[1, 1:].tolist(), shrink=0.9, label="residual")
     return fig
 
 
-def landscape_figure(ap_mean, intensities, sigmas, brain_values, *, band=None,
-                     title=None, bins=100):
+def landscape_figure(
+    ap_mean, intensities, sigmas, brain_values, *, band=None, title=None, bins=100
+):
     """AP heatmap over (intensity, sigma) above the histogram of brain intensities.
 
     Parameters
@@ -85,37 +97,75 @@ def landscape_figure(ap_mean, intensities, sigmas, brain_values, *, band=None,
     """
     ap_mean = np.asarray(ap_mean)
     fig, (ax_map, ax_hist) = plt.subplots(
-        2, 1, figsize=(6.4, 6.2), sharex=True, height_ratios=[3, 1],
+        2,
+        1,
+        figsize=(6.4, 6.2),
+        sharex=True,
+        height_ratios=[3, 1],
         layout="constrained",
     )
     di = (intensities[-1] - intensities[0]) / max(len(intensities) - 1, 1) / 2
     ds = (sigmas[-1] - sigmas[0]) / max(len(sigmas) - 1, 1) / 2
-    extent = [intensities[0] - di, intensities[-1] + di, sigmas[0] - ds, sigmas[-1] + ds]
-    image = ax_map.imshow(ap_mean.T, origin="lower", aspect="auto", extent=extent,
-                          cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+    extent = [
+        intensities[0] - di,
+        intensities[-1] + di,
+        sigmas[0] - ds,
+        sigmas[-1] + ds,
+    ]
+    image = ax_map.imshow(
+        ap_mean.T,
+        origin="lower",
+        aspect="auto",
+        extent=extent,
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
     if len(intensities) > 2 and len(sigmas) > 2:
-        contour = ax_map.contour(intensities, sigmas, ap_mean.T, levels=[0.5],
-                                 colors="white", linewidths=1.0)
+        contour = ax_map.contour(
+            intensities, sigmas, ap_mean.T, levels=[0.5], colors="white", linewidths=1.0
+        )
         ax_map.clabel(contour, fmt="AP %.1f", fontsize=7)
     fig.colorbar(image, ax=ax_map, label="mean AP over slices")
     ax_map.set_ylabel(r"blur $\sigma$ (pixels)")
     if title:
         ax_map.set_title(title)
-    ax_hist.hist(np.asarray(brain_values).ravel(), bins=bins, range=(0, 1),
-                 color="0.4", density=True)
+    ax_hist.hist(
+        np.asarray(brain_values).ravel(),
+        bins=bins,
+        range=(0, 1),
+        color="0.4",
+        density=True,
+    )
     ax_hist.set_xlabel("disk intensity  /  normal-tissue intensity")
     ax_hist.set_ylabel("density")
     if band is not None:
         for edge in band:
             ax_map.axvline(edge, color="tab:orange", ls="--", lw=1.2)
         ax_hist.axvspan(*band, color="tab:orange", alpha=0.25, lw=0)
-        ax_hist.text(np.mean(band), ax_hist.get_ylim()[1] * 0.85, "dense band",
-                     ha="center", fontsize=8, color="tab:orange")
+        ax_hist.text(
+            np.mean(band),
+            ax_hist.get_ylim()[1] * 0.85,
+            "dense band",
+            ha="center",
+            fontsize=8,
+            color="tab:orange",
+        )
     return fig
 
 
-def ap_curves(ap, intensities, sigmas, which, *, chance=None, confidence=0.95,
-              ax=None, label_fmt=r"$\sigma$ = {:.2g}"):
+def ap_curves(
+    ap,
+    intensities,
+    sigmas,
+    which,
+    *,
+    chance=None,
+    confidence=0.95,
+    ax=None,
+    label_fmt=r"$\sigma$ = {:.2g}",
+):
     """Mean AP against intensity for a few sigmas, with confidence bands over slices.
 
     Parameters
@@ -153,12 +203,15 @@ def _window(shape, centre, half_width):
     """Row and column slices of a square close-up around ``centre``, clipped."""
     row, col = (int(round(float(c))) for c in centre)
     h, w = shape
-    return (slice(max(row - half_width, 0), min(row + half_width + 1, h)),
-            slice(max(col - half_width, 0), min(col + half_width + 1, w)))
+    return (
+        slice(max(row - half_width, 0), min(row + half_width + 1, h)),
+        slice(max(col - half_width, 0), min(col + half_width + 1, w)),
+    )
 
 
-def texture_examples(healthy, anomalous, label, reconstructions, titles, *,
-                     centre, half_width, vmax=None):
+def texture_examples(
+    healthy, anomalous, label, reconstructions, titles, *, centre, half_width, vmax=None
+):
     """Close-ups of texture anomalies and their residuals, one row per image.
 
     The first row is the healthy slice, whose residual is the normal
@@ -193,23 +246,30 @@ def texture_examples(healthy, anomalous, label, reconstructions, titles, *,
         vmax = max(float(res.max()) for row in residuals for res in row)
     outline = np.asarray(label)[box]
     n_rows, n_cols = len(rows), len(reconstructions) + 1
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.75 * n_cols + 0.6,
-                             1.8 * n_rows), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        figsize=(1.75 * n_cols + 0.6, 1.8 * n_rows),
+        squeeze=False,
+        layout="constrained",
+    )
     for i, ((name, image), row_res) in enumerate(zip(rows, residuals)):
         _image_axis(axes[i, 0], image[box], name)
         axes[i, 0].contour(outline, levels=[0.5], colors="tab:red", linewidths=0.7)
         for j, (res, title) in enumerate(zip(row_res, titles), 1):
-            handle = _image_axis(axes[i, j], res, f"|x - r|: {title}" if i == 0
-                                 else "", cmap="magma", vmax=vmax)
-            axes[i, j].contour(outline, levels=[0.5], colors="cyan",
-                               linewidths=0.5)
-    fig.colorbar(handle, ax=axes[:, 1:].ravel().tolist(), shrink=0.7,
-                 label="residual")
+            handle = _image_axis(
+                axes[i, j],
+                res,
+                f"|x - r|: {title}" if i == 0 else "",
+                cmap="magma",
+                vmax=vmax,
+            )
+            axes[i, j].contour(outline, levels=[0.5], colors="cyan", linewidths=0.5)
+    fig.colorbar(handle, ax=axes[:, 1:].ravel().tolist(), shrink=0.7, label="residual")
     return fig
 
 
-def texture_curves(curves, sigmas, *, matched=None, chance=None,
-                   confidence=0.95):
+def texture_curves(curves, sigmas, *, matched=None, chance=None, confidence=0.95):
     """Mean AP against blur, one panel per texture anomaly.
 
     Parameters
@@ -229,18 +289,29 @@ def texture_curves(curves, sigmas, *, matched=None, chance=None,
     """
     sigmas = np.asarray(sigmas, dtype=float)
     names = list(curves)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.1 * len(names) + 0.4, 3.3),
-                             sharey=True, squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        1,
+        len(names),
+        figsize=(3.1 * len(names) + 0.4, 3.3),
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
     colors = plt.cm.tab10(np.arange(len(names)))
     for ax, name, color in zip(axes[0], names, colors):
-        mean, low, high = mean_interval(curves[name], axis=-1,
-                                        confidence=confidence)
+        mean, low, high = mean_interval(curves[name], axis=-1, confidence=confidence)
         ax.plot(sigmas, mean, color=color, label=name)
         ax.fill_between(sigmas, low, high, color=color, alpha=0.25, lw=0)
         if matched is not None and name in matched:
             intensity, curve = matched[name]
-            ax.plot(sigmas, np.asarray(curve), color="0.25", ls="--", lw=1.2,
-                    label=f"disk, intensity {intensity:.2f}")
+            ax.plot(
+                sigmas,
+                np.asarray(curve),
+                color="0.25",
+                ls="--",
+                lw=1.2,
+                label=f"disk, intensity {intensity:.2f}",
+            )
         if chance is not None:
             ax.axhline(chance, color="k", ls=":", lw=1, label="chance")
         ax.set_title(name, fontsize=10)
@@ -271,8 +342,9 @@ def notation_figure(healthy, anomalous, recon, label, *, crop=True):
     crop : bool
         Show only the nonzero region of ``h`` plus a margin.
     """
-    healthy, anomalous, recon = (np.asarray(a, dtype=float)
-                                 for a in (healthy, anomalous, recon))
+    healthy, anomalous, recon = (
+        np.asarray(a, dtype=float) for a in (healthy, anomalous, recon)
+    )
     box = _crop_box(healthy) if crop else (slice(None), slice(None))
     label = np.asarray(label)[box]
     error = (recon - healthy)[box]
@@ -281,12 +353,18 @@ def notation_figure(healthy, anomalous, recon, label, *, crop=True):
     fig, axes = plt.subplots(1, 5, figsize=(10.5, 2.7), layout="constrained")
     _image_axis(axes[0], healthy[box], "healthy $h$")
     _image_axis(axes[1], recon[box], r"reconstruction $r$")
-    handle = _image_axis(axes[2], error, r"error $e = r - h$", cmap="RdBu_r",
-                         vmin=-limit, vmax=limit)
+    handle = _image_axis(
+        axes[2], error, r"error $e = r - h$", cmap="RdBu_r", vmin=-limit, vmax=limit
+    )
     fig.colorbar(handle, ax=axes[2], shrink=0.7)
     _image_axis(axes[3], anomalous[box], r"input $x$, region $A$")
-    handle = _image_axis(axes[4], residual, r"score $|x - r|$", cmap="magma",
-                         vmax=float(residual.max()) or 1.0)
+    handle = _image_axis(
+        axes[4],
+        residual,
+        r"score $|x - r|$",
+        cmap="magma",
+        vmax=float(residual.max()) or 1.0,
+    )
     fig.colorbar(handle, ax=axes[4], shrink=0.7)
     for ax, color in ((axes[3], "tab:red"), (axes[4], "cyan")):
         ax.contour(label, levels=[0.5], colors=color, linewidths=0.8)
@@ -309,25 +387,49 @@ def residual_histograms(samples, intensities, *, ap=None, critical=None, bins=60
     """
     sigmas = list(samples)
     edges = np.linspace(0.0, 1.0, bins + 1)
-    fig, axes = plt.subplots(len(sigmas), len(intensities), squeeze=False,
-                             figsize=(2.5 * len(intensities) + 0.6,
-                                      2.1 * len(sigmas) + 0.5),
-                             sharex=True, sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        len(sigmas),
+        len(intensities),
+        squeeze=False,
+        figsize=(2.5 * len(intensities) + 0.6, 2.1 * len(sigmas) + 0.5),
+        sharex=True,
+        sharey=True,
+        layout="constrained",
+    )
     for row, sigma in enumerate(sigmas):
         res = samples[sigma]
         for col, intensity in enumerate(intensities):
             ax = axes[row, col]
-            ax.hist(res.normal, bins=edges, density=True, color="0.6",
-                    label=r"normal $|h - r|$")
-            ax.hist(res.anomalous(intensity), bins=edges, density=True,
-                    histtype="step", color="tab:red", lw=1.4,
-                    label=r"anomalous $|i - r|$")
+            ax.hist(
+                res.normal,
+                bins=edges,
+                density=True,
+                color="0.6",
+                label=r"normal $|h - r|$",
+            )
+            ax.hist(
+                res.anomalous(intensity),
+                bins=edges,
+                density=True,
+                histtype="step",
+                color="tab:red",
+                lw=1.4,
+                label=r"anomalous $|i - r|$",
+            )
             if critical is not None:
-                ax.axvline(critical[row], color="k", ls="--", lw=0.9,
-                           label=r"critical $t^*$")
+                ax.axvline(
+                    critical[row], color="k", ls="--", lw=0.9, label=r"critical $t^*$"
+                )
             if ap is not None:
-                ax.text(0.97, 0.92, f"AP {ap[row][col]:.2f}", ha="right",
-                        va="top", transform=ax.transAxes, fontsize=8)
+                ax.text(
+                    0.97,
+                    0.92,
+                    f"AP {ap[row][col]:.2f}",
+                    ha="right",
+                    va="top",
+                    transform=ax.transAxes,
+                    fontsize=8,
+                )
             ax.set_yscale("log")
             ax.set_title(rf"$i$ = {intensity:.2f}, $\sigma$ = {sigma:g}", fontsize=9)
         axes[row, 0].set_ylabel("density")
@@ -338,8 +440,7 @@ def residual_histograms(samples, intensities, *, ap=None, critical=None, bins=60
     return fig
 
 
-def survival_figure(thresholds, normal_survival, curves, *, prevalence,
-                    critical=None):
+def survival_figure(thresholds, normal_survival, curves, *, prevalence, critical=None):
     """Survival functions of both residuals (left) and the precision they give (right).
 
     Parameters
@@ -392,28 +493,52 @@ def blind_spot_figure(profiles, brain_values, recon_values, titles, *, bins=100)
     titles : sequence of str
     """
     n = len(profiles)
-    fig, axes = plt.subplots(3, n, figsize=(4.4 * n, 7.2), squeeze=False,
-                             sharex=True, layout="constrained")
+    fig, axes = plt.subplots(
+        3, n, figsize=(4.4 * n, 7.2), squeeze=False, sharex=True, layout="constrained"
+    )
     for col, (spot, h, r, title) in enumerate(
         zip(profiles, brain_values, recon_values, titles)
     ):
         top, mid, low = axes[:, col]
-        top.hist(np.ravel(h), bins=bins, range=(0, 1), density=True, color="0.6",
-                 label="$h$")
-        top.hist(np.ravel(r), bins=bins, range=(0, 1), density=True,
-                 histtype="step", color="tab:blue", label=r"$G_\sigma h$")
+        top.hist(
+            np.ravel(h), bins=bins, range=(0, 1), density=True, color="0.6", label="$h$"
+        )
+        top.hist(
+            np.ravel(r),
+            bins=bins,
+            range=(0, 1),
+            density=True,
+            histtype="step",
+            color="tab:blue",
+            label=r"$G_\sigma h$",
+        )
         top.set_title(title, fontsize=10)
         top.legend(fontsize=8)
-        mid.plot(spot.intensity, spot.typical_residual, color="tab:red",
-                 label=r"median$_p\,|i - G_\sigma h(p)|$")
-        mid.axhline(spot.critical_residual, color="k", ls="--", lw=0.9,
-                    label=r"critical $t^*$")
-        mid.fill_between(spot.intensity, 0, spot.typical_residual,
-                         where=spot.typical_residual <= spot.critical_residual,
-                         color="tab:orange", alpha=0.3, lw=0)
+        mid.plot(
+            spot.intensity,
+            spot.typical_residual,
+            color="tab:red",
+            label=r"median$_p\,|i - G_\sigma h(p)|$",
+        )
+        mid.axhline(
+            spot.critical_residual, color="k", ls="--", lw=0.9, label=r"critical $t^*$"
+        )
+        mid.fill_between(
+            spot.intensity,
+            0,
+            spot.typical_residual,
+            where=spot.typical_residual <= spot.critical_residual,
+            color="tab:orange",
+            alpha=0.3,
+            lw=0,
+        )
         mid.legend(fontsize=8)
-        low.plot(spot.intensity, spot.exceedance, color="tab:purple",
-                 label="share of normal residuals\n$\\geq$ the median anomalous")
+        low.plot(
+            spot.intensity,
+            spot.exceedance,
+            color="tab:purple",
+            label="share of normal residuals\n$\\geq$ the median anomalous",
+        )
         low.plot(spot.intensity, spot.ap, color="tab:green", label="population AP")
         low.set_ylim(0, 1.02)
         low.set_xlabel("intensity $i$")
@@ -431,8 +556,14 @@ def _grid_extent(intensities, sigmas):
     return [intensities[0] - di, intensities[-1] + di, sigmas[0] - ds, sigmas[-1] + ds]
 
 
-def prediction_figure(predicted, simulated, intensities, sigmas, *,
-                      titles=("predicted", "simulated (mean over slices)")):
+def prediction_figure(
+    predicted,
+    simulated,
+    intensities,
+    sigmas,
+    *,
+    titles=("predicted", "simulated (mean over slices)"),
+):
     """Predicted and simulated landscapes side by side, and their difference.
 
     Parameters
@@ -444,22 +575,44 @@ def prediction_figure(predicted, simulated, intensities, sigmas, *,
     """
     predicted, simulated = np.asarray(predicted), np.asarray(simulated)
     extent = _grid_extent(intensities, sigmas)
-    fig, axes = plt.subplots(1, 3, figsize=(11.5, 3.5), sharey=True,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        1, 3, figsize=(11.5, 3.5), sharey=True, layout="constrained"
+    )
     for ax, values, title in zip(axes, (predicted, simulated), titles):
-        handle = ax.imshow(values.T, origin="lower", aspect="auto", extent=extent,
-                           cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+        handle = ax.imshow(
+            values.T,
+            origin="lower",
+            aspect="auto",
+            extent=extent,
+            cmap="viridis",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
         if len(intensities) > 2 and len(sigmas) > 2:
-            ax.contour(intensities, sigmas, values.T, levels=[0.5], colors="white",
-                       linewidths=1.0)
+            ax.contour(
+                intensities,
+                sigmas,
+                values.T,
+                levels=[0.5],
+                colors="white",
+                linewidths=1.0,
+            )
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("intensity $i$")
     fig.colorbar(handle, ax=axes[:2].tolist(), label="AP", shrink=0.9)
     diff = predicted - simulated
     limit = max(float(np.abs(diff).max()), 1e-6)
-    handle = axes[2].imshow(diff.T, origin="lower", aspect="auto", extent=extent,
-                            cmap="RdBu_r", vmin=-limit, vmax=limit,
-                            interpolation="nearest")
+    handle = axes[2].imshow(
+        diff.T,
+        origin="lower",
+        aspect="auto",
+        extent=extent,
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        interpolation="nearest",
+    )
     axes[2].set_title("predicted $-$ simulated", fontsize=10)
     axes[2].set_xlabel("intensity $i$")
     fig.colorbar(handle, ax=axes[2], label="AP difference", shrink=0.9)
@@ -480,12 +633,23 @@ def agreement_figure(sigmas, curves, *, noise=None):
     """
     fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
     if noise is not None:
-        ax.fill_between(sigmas, 0, noise, color="0.85", lw=0,
-                        label="simulation's 95 % interval (half-width)")
+        ax.fill_between(
+            sigmas,
+            0,
+            noise,
+            color="0.85",
+            lw=0,
+            label="simulation's 95 % interval (half-width)",
+        )
     styles = ["-", "--", "-.", ":"]
     for k, (name, values) in enumerate(curves.items()):
-        ax.plot(sigmas, values, ls=styles[k % len(styles)], lw=1.6 if k == 0 else 1.2,
-                label=name)
+        ax.plot(
+            sigmas,
+            values,
+            ls=styles[k % len(styles)],
+            lw=1.6 if k == 0 else 1.2,
+            label=name,
+        )
     ax.set_xlabel(r"blur $\sigma$ (pixels)")
     ax.set_ylabel("mean |AP difference|")
     ax.set_ylim(bottom=0)
@@ -493,8 +657,9 @@ def agreement_figure(sigmas, curves, *, noise=None):
     return fig
 
 
-def prediction_curves(intensities, sigmas, which, simulated, predictions, *,
-                      confidence=0.95):
+def prediction_curves(
+    intensities, sigmas, which, simulated, predictions, *, confidence=0.95
+):
     """AP against intensity at a few sigmas: simulation with its interval, predictions.
 
     Parameters
@@ -509,13 +674,20 @@ def prediction_curves(intensities, sigmas, which, simulated, predictions, *,
         Landscapes ``(n_i, n_s)`` or per slice ``(n_i, n_s, N)`` (averaged).
     """
     simulated = np.asarray(simulated)
-    fig, axes = plt.subplots(1, len(which), figsize=(3.4 * len(which) + 0.4, 3.3),
-                             squeeze=False, sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        1,
+        len(which),
+        figsize=(3.4 * len(which) + 0.4, 3.3),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
     styles = ["--", "-.", ":"]
     for ax, s in zip(axes[0], which):
         j = int(np.argmin(np.abs(np.asarray(sigmas) - s)))
-        mean, low, high = mean_interval(simulated[:, j, :], axis=-1,
-                                        confidence=confidence)
+        mean, low, high = mean_interval(
+            simulated[:, j, :], axis=-1, confidence=confidence
+        )
         ax.fill_between(intensities, low, high, color="0.8", lw=0)
         ax.plot(intensities, mean, color="k", label="simulated")
         for k, (name, values) in enumerate(predictions.items()):
@@ -558,8 +730,7 @@ def training_curves(histories):
     for (name, history), color in zip(histories.items(), colors):
         if not history or not history.get("step"):
             continue
-        ax.plot(history["step"], history["train_loss"], color=color, lw=1,
-                alpha=0.6)
+        ax.plot(history["step"], history["train_loss"], color=color, lw=1, alpha=0.6)
         val = [np.nan if v is None else v for v in history["val_loss"]]
         ax.plot(history["step"], val, color=color, lw=1.6, label=name)
     ax.set_xlabel("training step")
@@ -569,8 +740,9 @@ def training_curves(histories):
     return fig
 
 
-def model_curves(evaluations, blur_ap, sigmas, *, mode="normal", chance=None,
-                 confidence=0.95):
+def model_curves(
+    evaluations, blur_ap, sigmas, *, mode="normal", chance=None, confidence=0.95
+):
     """AP against intensity per model, with the blur that matches it dashed.
 
     Parameters
@@ -588,9 +760,15 @@ def model_curves(evaluations, blur_ap, sigmas, *, mode="normal", chance=None,
     n = len(evaluations)
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.8 * rows),
-                             sharex=True, sharey=True, squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(3.3 * cols, 2.8 * rows),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
     blur_mean = np.asarray(blur_ap).mean(axis=-1)
     for ax, ev in zip(axes.flat, evaluations):
         if mode == "normal":
@@ -601,8 +779,14 @@ def model_curves(evaluations, blur_ap, sigmas, *, mode="normal", chance=None,
         ax.plot(x, mean, color="tab:blue", label="model")
         ax.fill_between(x, low, high, color="tab:blue", alpha=0.25, lw=0)
         j = int(np.argmin(np.abs(np.asarray(sigmas) - ev.blur_sigma)))
-        ax.plot(ev.intensities, blur_mean[:, j], color="k", ls="--", lw=1,
-                label=rf"blur $\sigma$ = {ev.blur_sigma:.2f}")
+        ax.plot(
+            ev.intensities,
+            blur_mean[:, j],
+            color="k",
+            ls="--",
+            lw=1,
+            label=rf"blur $\sigma$ = {ev.blur_sigma:.2f}",
+        )
         if chance is not None:
             ax.axhline(chance, color="0.5", ls=":", lw=1)
         ax.set_title(ev.name, fontsize=9)
@@ -630,8 +814,13 @@ def error_against_ap(table, *, ap_column="ap_normal"):
     fig, ax = plt.subplots(figsize=(5.2, 3.6), layout="constrained")
     ax.scatter(table["error"], table[ap_column], color="tab:blue")
     for _, row in table.iterrows():
-        ax.annotate(row["model"], (row["error"], row[ap_column]), fontsize=8,
-                    xytext=(4, 3), textcoords="offset points")
+        ax.annotate(
+            row["model"],
+            (row["error"], row[ap_column]),
+            fontsize=8,
+            xytext=(4, 3),
+            textcoords="offset points",
+        )
     ax.set_xlabel("reconstruction error (mean |h - r| over the brain)")
     ax.set_ylabel("mean AP over intensities and slices")
     ax.margins(x=0.25, y=0.2)

@@ -63,7 +63,9 @@ def histogram_peaks(values, *, bins: int = 100, value_range=(0.0, 1.0), n: int =
     """
     from scipy import ndimage
 
-    counts, edges = np.histogram(np.asarray(values).ravel(), bins=bins, range=value_range)
+    counts, edges = np.histogram(
+        np.asarray(values).ravel(), bins=bins, range=value_range
+    )
     smooth = ndimage.gaussian_filter1d(counts.astype(float), 1.0, mode="constant")
     inner = (smooth[1:-1] > smooth[:-2]) & (smooth[1:-1] >= smooth[2:])
     idx = np.flatnonzero(inner) + 1
@@ -141,7 +143,7 @@ def safe_sigma(ap_mean, sigmas, *, threshold: float = 0.9) -> float:
 
 
 def chance_level(labels, masks) -> np.ndarray:
-    """AP of a random score per slice: the fraction of brain pixels that are anomalous."""
+    """AP of a random score per slice: the share of brain pixels that are anomalous."""
     labels = np.asarray(labels, dtype=bool)
     masks = np.asarray(masks, dtype=bool)
     axes = tuple(range(1, labels.ndim)) if labels.ndim > 2 else None

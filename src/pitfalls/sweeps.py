@@ -156,7 +156,9 @@ def resolve_centres(masks, centres=None, seed=0) -> np.ndarray:
             f"`centres` must have shape (N, 2) = ({len(masks)}, 2), got {arr.shape}"
         )
     h, w = masks.shape[1:]
-    outside = (arr[:, 0] < 0) | (arr[:, 0] > h - 1) | (arr[:, 1] < 0) | (arr[:, 1] > w - 1)
+    outside = (
+        (arr[:, 0] < 0) | (arr[:, 0] > h - 1) | (arr[:, 1] < 0) | (arr[:, 1] > w - 1)
+    )
     if outside.any():
         k = int(np.flatnonzero(outside)[0])
         raise ValueError(
@@ -169,7 +171,9 @@ def resolve_centres(masks, centres=None, seed=0) -> np.ndarray:
 def _check_grid(values, name: str, low: float, high: float | None) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"`{name}` must be a non-empty 1D sequence, got shape {arr.shape}")
+        raise ValueError(
+            f"`{name}` must be a non-empty 1D sequence, got shape {arr.shape}"
+        )
     bad = ~np.isfinite(arr) | (arr < low)
     if high is not None:
         bad |= arr > high
@@ -514,7 +518,9 @@ def landscape_table(ap, intensities, sigmas):
             f"got {ap.shape}"
         )
     i_idx, s_idx, k_idx = np.meshgrid(
-        np.arange(ap.shape[0]), np.arange(ap.shape[1]), np.arange(ap.shape[2]),
+        np.arange(ap.shape[0]),
+        np.arange(ap.shape[1]),
+        np.arange(ap.shape[2]),
         indexing="ij",
     )
     return pd.DataFrame(
@@ -625,7 +631,9 @@ def model_intensity_curves(
     if mode not in ("normal", "anomalous"):
         raise ValueError(f"`mode` must be 'normal' or 'anomalous', got {mode!r}")
     if not callable(reconstruct):
-        raise TypeError(f"`reconstruct` must be callable, got {type(reconstruct).__name__}")
+        raise TypeError(
+            f"`reconstruct` must be callable, got {type(reconstruct).__name__}"
+        )
     images, intensities, _, radius, centres, masks = _prepare(
         images, intensities, [0.0], radius, centres, seed, masks
     )
@@ -647,10 +655,12 @@ def model_intensity_curves(
 
         rows = tqdm(rows, desc="intensities", unit="intensity")
     for a in rows:
-        pasted = np.stack([
-            paste_disk(image, centre, radius, float(intensities[a]), mask=mask)[0]
-            for image, centre, mask in zip(images, centres, masks)
-        ])
+        pasted = np.stack(
+            [
+                paste_disk(image, centre, radius, float(intensities[a]), mask=mask)[0]
+                for image, centre, mask in zip(images, centres, masks)
+            ]
+        )
         recons = _call_reconstruct(reconstruct, pasted)
         residual = np.abs(pasted - recons)
         for k, (mask, label) in enumerate(zip(masks, labels)):
@@ -741,8 +751,13 @@ def blur_equivalent_sigma(
         images, intensities, sigmas, radius, centres, seed, masks
     )
     model_ap = model_intensity_curves(
-        reconstruct, images, intensities, radius=radius, centres=centres,
-        masks=masks, mode=mode,
+        reconstruct,
+        images,
+        intensities,
+        radius=radius,
+        centres=centres,
+        masks=masks,
+        mode=mode,
     )
     if blur_ap is None:
         blur_ap = intensity_blur_landscape(
@@ -756,6 +771,11 @@ def blur_equivalent_sigma(
     distances = np.abs(blur_ap.mean(axis=-1) - curve[:, None]).mean(axis=0)
     best = int(np.argmin(distances))
     return BlurEquivalent(
-        sigma=float(sigmas[best]), distance=float(distances[best]), model_ap=model_ap,
-        blur_ap=blur_ap, distances=distances, intensities=intensities, sigmas=sigmas,
+        sigma=float(sigmas[best]),
+        distance=float(distances[best]),
+        model_ap=model_ap,
+        blur_ap=blur_ap,
+        distances=distances,
+        intensities=intensities,
+        sigmas=sigmas,
     )

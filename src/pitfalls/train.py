@@ -1040,7 +1040,8 @@ def _load_training_images(spec: str, size: int | None) -> np.ndarray:
         _, _, count = spec.partition(":")
         if not count.isdigit() or int(count) < 1:
             raise ValueError(
-                f"`--data` must look like 'mni152-synthetic:N' with N >= 1, got {spec!r}"
+                "`--data` must look like 'mni152-synthetic:N' with N >= 1, "
+                f"got {spec!r}"
             )
         slices = data.synthetic_subjects(int(count), seed=100, size=size or 128)
         return slices.images
