@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pitfalls import _book
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,7 +28,9 @@ def _toc_files():
     return files
 
 
-NOTEBOOK_CHAPTERS = [f for f in _toc_files() if (ROOT / f"{f}.ipynb").exists()]
+NOTEBOOK_CHAPTERS = [
+    str(nb.relative_to(ROOT).with_suffix("")) for nb in _book.chapters(ROOT)
+]
 
 
 @pytest.mark.parametrize("page", _toc_files())

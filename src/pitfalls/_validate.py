@@ -17,6 +17,8 @@ __all__ = [
     "check_images_and_masks",
     "check_binary_mask",
     "check_positive",
+    "check_non_negative",
+    "check_int",
     "check_in_range",
     "check_centre",
     "as_generator",
@@ -83,6 +85,26 @@ def check_positive(value, name: str) -> float:
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"`{name}` must be > 0, got {value!r}")
     return float(value)
+
+
+def check_non_negative(value, name: str) -> float:
+    """Return ``value`` as float, raising unless it is a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
+    if value < 0:
+        raise ValueError(f"`{name}` must be >= 0, got {value!r}")
+    return float(value)
+
+
+def check_int(value, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as int, raising unless it is an integer ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def check_in_range(value, name: str, low: float, high: float) -> float:

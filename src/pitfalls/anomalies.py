@@ -54,6 +54,7 @@ __all__ = [
     "source_deformation",
     "deformation_exponent",
     "pixel_shuffle",
+    "TEXTURES",
     "sink_deformation_stack",
     "source_deformation_stack",
     "pixel_shuffle_stack",
@@ -480,9 +481,7 @@ def sample_centres(masks, rng=None):
     """
     arr = np.asarray(masks)
     if arr.ndim not in (2, 3):
-        raise ValueError(
-            f"`masks` must be (H, W) or (N, H, W), got shape {arr.shape}"
-        )
+        raise ValueError(f"`masks` must be (H, W) or (N, H, W), got shape {arr.shape}")
     arr = check_binary_mask(arr, "masks")
     single = arr.ndim == 2
     stack = arr[None] if single else arr  # (N, H, W)
@@ -786,6 +785,14 @@ def pixel_shuffle(image, centre, radius, *, mask=None, rng=None):
     out, label, disks, _, _, _ = _prepare_one(image, centre, radius, mask)
     _shuffle_into(out[None], disks, generator)
     return out, label
+
+
+#: The texture anomalies of the paper's second experiment, by name.
+TEXTURES = {
+    "sink": sink_deformation,
+    "source": source_deformation,
+    "shuffle": pixel_shuffle,
+}
 
 
 # --------------------------------------------------------------------------- #

@@ -31,7 +31,12 @@ from scipy import ndimage
 from skimage.exposure import equalize_hist
 from skimage.transform import resize
 
-from pitfalls._validate import check_binary_mask, check_in_range, check_same_shape
+from pitfalls._validate import (
+    check_binary_mask,
+    check_in_range,
+    check_int,
+    check_same_shape,
+)
 
 __all__ = [
     "Slices",
@@ -84,16 +89,7 @@ class Slices(NamedTuple):
 # --------------------------------------------------------------------------- checks
 
 
-def _check_positive_int(value, name: str) -> int:
-    """Return ``value`` as int, raising unless it is an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"`{name}` must be >= 1, got {value!r}")
-    return int(value)
-
-
-def _check_non_negative(value, name: str) -> float:
+def _check_finite_non_negative(value, name: str) -> float:
     """Return ``value`` as float, raising unless it is finite and >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a real number, got {value!r}")
@@ -126,7 +122,7 @@ def _check_slice_request(slices, n_slices) -> tuple[np.ndarray | None, int | Non
             f"got slices={slices!r} and n_slices={n_slices!r}"
         )
     if n_slices is not None:
-        n_slices = _check_positive_int(n_slices, "n_slices")
+        n_slices = check_int(n_slices, "n_slices")
     if slices is None:
         return None, n_slices
     arr = np.atleast_1d(np.asarray(slices))
@@ -540,7 +536,7 @@ def load_slices(
     >>> [row["slice"] for row in data.info]
     [38, 84, 130]
     """
-    size = _check_positive_int(size, "size")
+    size = check_int(size, "size")
     slices, n_slices = _check_slice_request(slices, n_slices)
     min_area_fraction = _check_fraction(min_area_fraction, "min_area_fraction")
     percentile = _check_percentile(percentile)
@@ -740,12 +736,12 @@ def synthetic_subjects(
     >>> bool(train.images.min() >= 0 and train.images.max() <= 1)
     True
     """
-    n_subjects = _check_positive_int(n_subjects, "n_subjects")
+    n_subjects = check_int(n_subjects, "n_subjects")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"`seed` must be an integer, got {seed!r}")
     if seed < 0:
         raise ValueError(f"`seed` must be >= 0, got {seed!r}")
-    size = _check_positive_int(size, "size")
+    size = check_int(size, "size")
     if slices is not None:
         n_slices = None
     slices, n_slices = _check_slice_request(slices, n_slices)
@@ -755,8 +751,10 @@ def synthetic_subjects(
         ("gamma_sd", gamma_sd),
         ("noise_sd", noise_sd),
     ]:
-        _check_non_negative(value, name)
-    control_spacing_mm = _check_non_negative(control_spacing_mm, "control_spacing_mm")
+        _check_finite_non_negative(value, name)
+    control_spacing_mm = _check_finite_non_negative(
+        control_spacing_mm, "control_spacing_mm"
+    )
     if control_spacing_mm < 1:
         raise ValueError(
             f"`control_spacing_mm` must be >= 1, got {control_spacing_mm!r}"
@@ -883,7 +881,7 @@ def equalize_histogram(images, masks, *, nbins=256):
     arr = arr.astype(np.float64, copy=False)
     masks = check_binary_mask(masks, "masks")
     check_same_shape(arr, masks, "images", "masks")
-    nbins = _check_positive_int(nbins, "nbins")
+    nbins = check_int(nbins, "nbins")
 
     stack = arr.reshape((-1,) + arr.shape[-2:])  # (N, H, W)
     mask_stack = masks.reshape(stack.shape)

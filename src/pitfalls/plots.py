@@ -11,6 +11,18 @@ __all__ = [
     "residual_examples",
     "landscape_figure",
     "ap_curves",
+    "texture_examples",
+    "texture_curves",
+    "notation_figure",
+    "residual_histograms",
+    "survival_figure",
+    "blind_spot_figure",
+    "prediction_figure",
+    "agreement_figure",
+    "prediction_curves",
+    "training_curves",
+    "model_curves",
+    "error_against_ap",
 ]
 
 
@@ -79,6 +91,35 @@ def residual_examples(
     return fig
 
 
+def _grid_extent(intensities, sigmas):
+    intensities, sigmas = np.asarray(intensities), np.asarray(sigmas)
+    di = (intensities[-1] - intensities[0]) / max(intensities.size - 1, 1) / 2
+    ds = (sigmas[-1] - sigmas[0]) / max(sigmas.size - 1, 1) / 2
+    return [intensities[0] - di, intensities[-1] + di, sigmas[0] - ds, sigmas[-1] + ds]
+
+
+def _ap_heatmap(ax, values, intensities, sigmas, *, contour_label=False):
+    """Draw AP over (intensity, sigma) with its 0.5 contour; return the image."""
+    values = np.asarray(values)
+    handle = ax.imshow(
+        values.T,
+        origin="lower",
+        aspect="auto",
+        extent=_grid_extent(intensities, sigmas),
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
+    if len(intensities) > 2 and len(sigmas) > 2:
+        contour = ax.contour(
+            intensities, sigmas, values.T, levels=[0.5], colors="white", linewidths=1.0
+        )
+        if contour_label:
+            ax.clabel(contour, fmt="AP %.1f", fontsize=7)
+    return handle
+
+
 def landscape_figure(
     ap_mean, intensities, sigmas, brain_values, *, band=None, title=None, bins=100
 ):
@@ -104,29 +145,7 @@ def landscape_figure(
         height_ratios=[3, 1],
         layout="constrained",
     )
-    di = (intensities[-1] - intensities[0]) / max(len(intensities) - 1, 1) / 2
-    ds = (sigmas[-1] - sigmas[0]) / max(len(sigmas) - 1, 1) / 2
-    extent = [
-        intensities[0] - di,
-        intensities[-1] + di,
-        sigmas[0] - ds,
-        sigmas[-1] + ds,
-    ]
-    image = ax_map.imshow(
-        ap_mean.T,
-        origin="lower",
-        aspect="auto",
-        extent=extent,
-        cmap="viridis",
-        vmin=0,
-        vmax=1,
-        interpolation="nearest",
-    )
-    if len(intensities) > 2 and len(sigmas) > 2:
-        contour = ax_map.contour(
-            intensities, sigmas, ap_mean.T, levels=[0.5], colors="white", linewidths=1.0
-        )
-        ax_map.clabel(contour, fmt="AP %.1f", fontsize=7)
+    image = _ap_heatmap(ax_map, ap_mean, intensities, sigmas, contour_label=True)
     fig.colorbar(image, ax=ax_map, label="mean AP over slices")
     ax_map.set_ylabel(r"blur $\sigma$ (pixels)")
     if title:
@@ -320,9 +339,6 @@ def texture_curves(curves, sigmas, *, matched=None, chance=None, confidence=0.95
         ax.legend(fontsize=7.5, loc="upper right")
     axes[0, 0].set_ylabel("AP")
     return fig
-
-
-__all__ += ["texture_examples", "texture_curves"]
 
 
 # --------------------------------------------------------------------------- #
@@ -549,13 +565,6 @@ def blind_spot_figure(profiles, brain_values, recon_values, titles, *, bins=100)
     return fig
 
 
-def _grid_extent(intensities, sigmas):
-    intensities, sigmas = np.asarray(intensities), np.asarray(sigmas)
-    di = (intensities[-1] - intensities[0]) / max(intensities.size - 1, 1) / 2
-    ds = (sigmas[-1] - sigmas[0]) / max(sigmas.size - 1, 1) / 2
-    return [intensities[0] - di, intensities[-1] + di, sigmas[0] - ds, sigmas[-1] + ds]
-
-
 def prediction_figure(
     predicted,
     simulated,
@@ -579,25 +588,7 @@ def prediction_figure(
         1, 3, figsize=(11.5, 3.5), sharey=True, layout="constrained"
     )
     for ax, values, title in zip(axes, (predicted, simulated), titles):
-        handle = ax.imshow(
-            values.T,
-            origin="lower",
-            aspect="auto",
-            extent=extent,
-            cmap="viridis",
-            vmin=0,
-            vmax=1,
-            interpolation="nearest",
-        )
-        if len(intensities) > 2 and len(sigmas) > 2:
-            ax.contour(
-                intensities,
-                sigmas,
-                values.T,
-                levels=[0.5],
-                colors="white",
-                linewidths=1.0,
-            )
+        handle = _ap_heatmap(ax, values, intensities, sigmas)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("intensity $i$")
     fig.colorbar(handle, ax=axes[:2].tolist(), label="AP", shrink=0.9)
@@ -700,17 +691,6 @@ def prediction_curves(
     axes[0, 0].set_ylabel("AP")
     axes[0, 0].legend(fontsize=7)
     return fig
-
-
-__all__ += [
-    "notation_figure",
-    "residual_histograms",
-    "survival_figure",
-    "blind_spot_figure",
-    "prediction_figure",
-    "agreement_figure",
-    "prediction_curves",
-]
 
 
 # ----------------------------------------------------------- trained models
@@ -825,6 +805,3 @@ def error_against_ap(table, *, ap_column="ap_normal"):
     ax.set_ylabel("mean AP over intensities and slices")
     ax.margins(x=0.25, y=0.2)
     return fig
-
-
-__all__ += ["training_curves", "model_curves", "error_against_ap"]

@@ -9,10 +9,10 @@ a worse reconstruction of normal tissue. Trained models are reached through
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from scipy import ndimage
+
+from ._validate import check_non_negative
 
 __all__ = ["gaussian_blur"]
 
@@ -52,10 +52,7 @@ def gaussian_blur(images, sigma, *, truncate: float = 4.0) -> np.ndarray:
     arr = np.asarray(images, dtype=np.float64)
     if arr.ndim not in (2, 3):
         raise ValueError(f"`images` must be (H, W) or (N, H, W), got shape {arr.shape}")
-    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real):
-        raise TypeError(f"`sigma` must be a real number, got {sigma!r}")
-    if not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"`sigma` must be >= 0, got {sigma!r}")
+    sigma = check_non_negative(sigma, "sigma")
     if sigma == 0:
         return arr.copy()
     axes_sigma = (sigma, sigma) if arr.ndim == 2 else (0.0, sigma, sigma)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import anomalies
 from ._validate import check_images_and_masks, check_positive
 from .reconstruction import gaussian_blur
 
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 #: Texture anomalies of the paper's second experiment, by name.
-TEXTURE_ANOMALIES = ("sink", "source", "shuffle")
+TEXTURE_ANOMALIES = tuple(anomalies.TEXTURES)
 
 
 def ap_against_sorted_negatives(positives, negatives_sorted) -> np.ndarray:
@@ -145,11 +146,9 @@ def resolve_centres(masks, centres=None, seed=0) -> np.ndarray:
     -------
     numpy.ndarray, shape (N, 2), int
     """
-    from .anomalies import sample_centres
-
     masks = np.asarray(masks)
     if centres is None:
-        return np.asarray(sample_centres(masks, seed)).reshape(len(masks), 2)
+        return np.asarray(anomalies.sample_centres(masks, seed)).reshape(len(masks), 2)
     arr = np.asarray(centres)
     if arr.shape != (len(masks), 2):
         raise ValueError(
@@ -193,10 +192,11 @@ def _prepare(images, intensities, sigmas, radius, centres, seed, masks):
 
 
 def _labels(masks, centres, radius) -> np.ndarray:
-    from .anomalies import disk_label
-
     labels = np.stack(
-        [disk_label(m.shape, c, radius, mask=m) for m, c in zip(masks, centres)]
+        [
+            anomalies.disk_label(m.shape, c, radius, mask=m)
+            for m, c in zip(masks, centres)
+        ]
     )
     empty = ~labels.any(axis=(1, 2))
     if empty.any():
@@ -226,22 +226,37 @@ def _blur_window(image, mask, sigma_max, truncate=4.0):
     )
 
 
-def _slice_landscape(image, mask, label, intensities, sigmas) -> np.ndarray:
-    """AP of one slice for every (intensity, sigma): shape (n_i, n_s)."""
-    window = _blur_window(image, mask, float(sigmas.max()))
+def _blurred_slice(image, mask, label, sigmas, *, anomalous=None):
+    """Per sigma: the reconstruction on the label and the sorted normal residuals.
+
+    Yields ``(disk_recon, negatives, disk_values)`` for each sigma in turn:
+    ``G_sigma * image`` on the label's pixels, the residuals ``|h - G_sigma h|``
+    of the other brain pixels as sorted ordered integers (see
+    :func:`_as_ordered_ints`), and the label's pixels of ``anomalous`` (None
+    if not given), all label arrays in one pixel order.
+    """
+    window = _blur_window(image, mask, float(np.max(sigmas)))
     image, mask, label = image[window], mask[window], label[window]
     normal = np.flatnonzero(mask & ~label)
     disk = np.flatnonzero(label)
     healthy = image.ravel()[normal]
-    out = np.empty((intensities.size, sigmas.size))
-    # (n_i, P) buffer reused across sigmas: the pasted disk holds intensity i,
-    # and the reconstruction, made from the healthy slice, is blind to it
-    positives = np.empty((intensities.size, disk.size))
-    for j, sigma in enumerate(sigmas):
+    disk_values = None if anomalous is None else anomalous[window].ravel()[disk]
+    for sigma in sigmas:
         recon = gaussian_blur(image, float(sigma)).ravel()
         negatives = _as_ordered_ints(np.abs(healthy - recon[normal]))
         negatives.sort()
-        np.subtract(intensities[:, None], recon[disk][None, :], out=positives)
+        yield recon[disk], negatives, disk_values
+
+
+def _slice_landscape(image, mask, label, intensities, sigmas) -> np.ndarray:
+    """AP of one slice for every (intensity, sigma): shape (n_i, n_s)."""
+    out = np.empty((intensities.size, sigmas.size))
+    # (n_i, P) buffer reused across sigmas: the pasted disk holds intensity i,
+    # and the reconstruction, made from the healthy slice, is blind to it
+    positives = np.empty((intensities.size, int(label.sum())))
+    blurred = _blurred_slice(image, mask, label, sigmas)
+    for j, (disk_recon, negatives, _) in enumerate(blurred):
+        np.subtract(intensities[:, None], disk_recon[None, :], out=positives)
         np.abs(positives, out=positives)
         # an intensity whose every disk pixel outscores every normal pixel has
         # AP exactly 1 (each precision is TP / TP); only the others are ranked
@@ -345,20 +360,14 @@ def intensity_blur_landscape(
 
 
 def _texture_function(anomaly):
-    from . import anomalies
-
-    table = {
-        "sink": anomalies.sink_deformation,
-        "source": anomalies.source_deformation,
-        "shuffle": anomalies.pixel_shuffle,
-    }
     if callable(anomaly):
         return anomaly
-    if anomaly not in table:
+    if anomaly not in anomalies.TEXTURES:
         raise ValueError(
-            f"`anomaly` must be one of {sorted(table)} or a callable, got {anomaly!r}"
+            f"`anomaly` must be one of {sorted(anomalies.TEXTURES)} or a callable, "
+            f"got {anomaly!r}"
         )
-    return table[anomaly]
+    return anomalies.TEXTURES[anomaly]
 
 
 def texture_blur_curves(
@@ -410,7 +419,7 @@ def texture_blur_curves(
     images, _, sigmas, radius, centres, masks = _prepare(
         images, [0.0], sigmas, radius, centres, seed, masks
     )
-    if fn is _texture_function("shuffle"):
+    if fn is anomalies.pixel_shuffle:
         if isinstance(seed, np.random.Generator):
             generators = seed.spawn(len(images))
         else:
@@ -425,13 +434,14 @@ def texture_blur_curves(
         anomalous, label = fn(
             image, centres[k], radius, mask=mask, **anomaly_kwargs, **extra[k]
         )
-        normal = mask & ~label
         row = np.empty(sigmas.size)
-        for j, sigma in enumerate(sigmas):
-            recon = gaussian_blur(image, float(sigma))
-            negatives = np.sort(np.abs(image[normal] - recon[normal]))
-            positives = np.abs(anomalous[label] - recon[label])
-            row[j] = ap_against_sorted_negatives(positives, negatives)
+        blurred = _blurred_slice(image, mask, label, sigmas, anomalous=anomalous)
+        for j, (disk_recon, negatives, disk_values) in enumerate(blurred):
+            positives = np.sort(np.abs(disk_values - disk_recon))[None]  # (1, P)
+            if positives.size == 0:  # the disk missed the brain
+                row[j] = np.nan
+                continue
+            row[j] = _ap_ranked(_as_ordered_ints(positives), negatives)[0]
         return row
 
     return _run_slices(one, len(images), (sigmas.size,), n_jobs, progress, "texture")
@@ -474,8 +484,6 @@ def intensity_blur_landscape_reference(
     """
     from sklearn.metrics import average_precision_score
 
-    from .anomalies import paste_disk
-
     images, intensities, sigmas, radius, centres, masks = _prepare(
         images, intensities, sigmas, radius, centres, seed, masks
     )
@@ -483,7 +491,7 @@ def intensity_blur_landscape_reference(
     for a, intensity in enumerate(intensities):
         for b, sigma in enumerate(sigmas):
             for k, (image, mask, centre) in enumerate(zip(images, masks, centres)):
-                anomalous, label = paste_disk(
+                anomalous, label = anomalies.paste_disk(
                     image, centre, radius, float(intensity), mask=mask
                 )
                 recon = gaussian_blur(image, float(sigma))
@@ -626,8 +634,6 @@ def model_intensity_curves(
     numpy.ndarray, shape (n_i, N)
         AP of the absolute residual over the brain pixels, per cell.
     """
-    from .anomalies import paste_disk
-
     if mode not in ("normal", "anomalous"):
         raise ValueError(f"`mode` must be 'normal' or 'anomalous', got {mode!r}")
     if not callable(reconstruct):
@@ -657,7 +663,9 @@ def model_intensity_curves(
     for a in rows:
         pasted = np.stack(
             [
-                paste_disk(image, centre, radius, float(intensities[a]), mask=mask)[0]
+                anomalies.paste_disk(
+                    image, centre, radius, float(intensities[a]), mask=mask
+                )[0]
                 for image, centre, mask in zip(images, centres, masks)
             ]
         )

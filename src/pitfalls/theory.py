@@ -44,7 +44,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import check_binary_mask, check_images_and_masks, check_positive
+from ._validate import (
+    check_binary_mask,
+    check_images_and_masks,
+    check_non_negative,
+    check_positive,
+)
 from .reconstruction import gaussian_blur
 from .sweeps import _check_grid, _labels, _n_workers, _prepare, resolve_centres
 
@@ -116,14 +121,6 @@ def _check_n_quantiles(n_quantiles):
     if n_quantiles < 1:
         raise ValueError(f"`n_quantiles` must be >= 1, got {n_quantiles!r}")
     return int(n_quantiles)
-
-
-def _check_sigma(sigma) -> float:
-    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real):
-        raise TypeError(f"`sigma` must be a real number, got {sigma!r}")
-    if not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"`sigma` must be >= 0, got {sigma!r}")
-    return float(sigma)
 
 
 def _nominal_prevalence(radius, brain_pixels) -> np.ndarray:
@@ -425,7 +422,7 @@ def brain_residuals(images, sigma, *, masks=None) -> BrainResiduals:
     ((16,), 0.0, 0.25)
     """
     images, masks = check_images_and_masks(images, masks)
-    recon = gaussian_blur(images, _check_sigma(sigma))
+    recon = gaussian_blur(images, check_non_negative(sigma, "sigma"))
     r = recon[masks]
     return BrainResiduals(r, np.abs(images[masks] - r))
 
@@ -473,8 +470,9 @@ def _intensity_rows(intensities, values_sorted, *normals_and_prevalences):
     return out
 
 
-def predict_landscape(images, intensities, sigmas, *, radius, masks=None,
-                      n_quantiles=4096) -> np.ndarray:
+def predict_landscape(
+    images, intensities, sigmas, *, radius, masks=None, n_quantiles=4096
+) -> np.ndarray:
     """Predict the AP landscape from two pooled residual distributions, no disk pasted.
 
     For each blur ``sigma`` the normal residuals ``|h - G_sigma h|`` of all brain
@@ -576,8 +574,18 @@ def _slice_predictions(image, mask, label, intensities, sigmas, area, n_quantile
     return out
 
 
-def slice_predictions(images, intensities, sigmas, *, radius, centres=None, seed=0,
-                      masks=None, n_quantiles=1024, n_jobs=None) -> SlicePredictions:
+def slice_predictions(
+    images,
+    intensities,
+    sigmas,
+    *,
+    radius,
+    centres=None,
+    seed=0,
+    masks=None,
+    n_quantiles=1024,
+    n_jobs=None,
+) -> SlicePredictions:
     """Predict AP per slice, relaxing the prediction step by step to the simulation.
 
     Parameters
@@ -675,8 +683,9 @@ class BlindSpot(NamedTuple):
     """Disk area over mean brain area."""
 
 
-def blind_spot_profile(images, intensities, sigma, *, radius, masks=None,
-                       n_quantiles=4096) -> BlindSpot:
+def blind_spot_profile(
+    images, intensities, sigma, *, radius, masks=None, n_quantiles=4096
+) -> BlindSpot:
     """Typical anomalous residual and how often normal residuals beat it, per intensity.
 
     Parameters
@@ -719,7 +728,7 @@ def blind_spot_profile(images, intensities, sigma, *, radius, masks=None,
     intensities = _check_grid(intensities, "intensities", 0.0, 1.0)
     n_quantiles = _check_n_quantiles(n_quantiles)
     prevalence = float(_nominal_prevalence(radius, masks.sum(axis=(1, 2)).mean()))
-    res = brain_residuals(images, _check_sigma(sigma), masks=masks)
+    res = brain_residuals(images, check_non_negative(sigma, "sigma"), masks=masks)
     normal = np.sort(res.normal)
     values = _order_statistics(np.sort(res.recon), n_quantiles)
     typical, mean_exceedance, ap = np.empty((3, intensities.size))

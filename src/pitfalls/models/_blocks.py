@@ -14,6 +14,8 @@ import numbers
 import torch
 from torch import nn
 
+from .._validate import check_int
+
 __all__ = [
     "GRID_SIZE",
     "check_image_size",
@@ -26,15 +28,6 @@ __all__ = [
 
 #: Side length of the grid the encoder stops at, whatever the image size.
 GRID_SIZE = 8
-
-
-def check_int(value, name: str, minimum: int) -> int:
-    """Return ``value`` as int, raising unless it is an integer ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def check_image_size(image_size) -> int:
