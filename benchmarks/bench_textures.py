@@ -285,8 +285,9 @@ def main(argv=None):
     for name in ("n_images", "size", "repeats", "fast_repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    if not 0 < args.radius:
-        parser.error(f"--radius must be > 0, got {args.radius}")
+    for name in ("radius", "target"):
+        if not getattr(args, name) > 0:
+            parser.error(f"--{name} must be > 0, got {getattr(args, name)}")
 
     images, masks, centres = make_inputs(args.n_images, args.size, args.seed)
     cases = {  # name: (batched, single image, per-pixel loop, option)

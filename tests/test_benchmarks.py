@@ -60,7 +60,15 @@ def test_textures_benchmark_fails_on_a_mismatch(textures, monkeypatch, capsys):
     assert "outputs differ for: sink" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("bad", [["--n-images", "0"], ["--fast-repeats", "0"]])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["--n-images", "0"],
+        ["--fast-repeats", "0"],
+        ["--radius", "0"],
+        ["--target", "-1"],
+    ],
+)
 def test_textures_benchmark_rejects_bad_options(textures, bad, capsys):
     with pytest.raises(SystemExit) as exit_info:
         textures.main(bad)
